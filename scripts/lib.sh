@@ -1,0 +1,140 @@
+# Shared by scripts/run, scripts/test and bench/*.sh: a local PostgreSQL for this checkout, its
+# roles, databases and migrations. Source it; it defines functions and changes nothing by itself.
+#
+# The local server keeps its data under .data/postgres (git-ignored), listens on 127.0.0.1 only,
+# and has two login roles:
+#   optruns_owner    owns the schema and applies migrations (the admin path; bypasses RLS as owner)
+#   optruns_service  what the silo connects as: owns nothing, so row-level security applies to it
+# Their generated passwords live in .data/postgres/credentials.env (mode 600), never in git.
+
+OPTRUNS_ROOT="${OPTRUNS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+OPTRUNS_PG_PORT="${OPTRUNS_PG_PORT:-54329}"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Runs a command as the OS user that owns the server: PostgreSQL refuses to run as root.
+as_pg_user() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_bindir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$dir" ] && command -v pg_ctl >/dev/null 2>&1; then dir=$(dirname "$(readlink -f "$(command -v pg_ctl)")"); fi
+  printf '%s' "$dir"
+}
+
+ensure_postgres_installed() {
+  if [ -n "$(pg_bindir)" ] && [ -x "$(pg_bindir)/initdb" ]; then return; fi
+  log "PostgreSQL server binaries not found: installing Debian's postgresql"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >&2 || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql postgresql-contrib >&2 \
+    || die "could not install postgresql; install it, or set ConnectionStrings__Postgres"
+  [ -x "$(pg_bindir)/initdb" ] || die "postgresql installed but initdb not found"
+}
+
+# Where the server's files live. As root the server runs as 'postgres', which must be able to
+# reach the folder; a checkout under a private home falls back to a folder under /var/tmp.
+pg_home() {
+  local home="$OPTRUNS_ROOT/.data/postgres"
+  if [ "$(id -u)" = 0 ]; then
+    mkdir -p "$home"
+    if ! runuser -u postgres -- test -x "$home" 2>/dev/null; then
+      home="/var/tmp/optruns-$(printf '%s' "$OPTRUNS_ROOT" | sha1sum | cut -c1-12)/postgres"
+      mkdir -p "$home"
+    fi
+  fi
+  printf '%s' "$home"
+}
+
+psql_super() {
+  local home; home=$(pg_home)
+  PGCONNECT_TIMEOUT=5 as_pg_user "$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 -h "$home/run" -p "$OPTRUNS_PG_PORT" \
+    -U postgres "$@"
+}
+
+random_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | cut -c1-32; }
+
+# Starts this checkout's server when it is not running (initialising it the first time).
+# Sets PG_STARTED_HERE=1 when this call started it, so the caller knows to stop it.
+ensure_local_postgres() {
+  ensure_postgres_installed
+  local bin home; bin=$(pg_bindir); home=$(pg_home)
+  mkdir -p "$home/run"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$home" "$home/run"; fi
+  chmod 700 "$home/run"
+  if [ ! -f "$home/data/PG_VERSION" ]; then
+    log "initialising a local PostgreSQL in $home/data"
+    as_pg_user "$bin/initdb" -D "$home/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+      -E UTF8 --locale=C.UTF-8 >"$home/initdb.log" 2>&1 || { cat "$home/initdb.log" >&2; die "initdb failed"; }
+  fi
+  PG_STARTED_HERE=0
+  if ! as_pg_user "$bin/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
+    log "starting PostgreSQL on 127.0.0.1:$OPTRUNS_PG_PORT"
+    as_pg_user "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 start \
+      -o "-p $OPTRUNS_PG_PORT -k $home/run -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c fsync=${OPTRUNS_PG_FSYNC:-on}" \
+      >/dev/null || { tail -n 20 "$home/server.log" >&2; die "PostgreSQL did not start"; }
+    PG_STARTED_HERE=1
+  fi
+  ensure_roles
+}
+
+stop_local_postgres() {
+  local home; home=$(pg_home)
+  as_pg_user "$(pg_bindir)/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# The two login roles, with passwords generated once and kept beside the data.
+ensure_roles() {
+  local home creds; home=$(pg_home); creds="$home/credentials.env"
+  if [ ! -f "$creds" ]; then
+    (umask 077; printf 'OWNER_PASSWORD=%s\nSERVICE_PASSWORD=%s\n' "$(random_secret)" "$(random_secret)" >"$creds")
+  fi
+  # shellcheck disable=SC1090
+  . "$creds"
+  psql_super -d postgres >/dev/null <<SQL
+SELECT format('CREATE ROLE optruns_owner LOGIN CREATEDB PASSWORD %L', '$OWNER_PASSWORD')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'optruns_owner') \gexec
+SELECT format('CREATE ROLE optruns_service LOGIN PASSWORD %L', '$SERVICE_PASSWORD')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'optruns_service') \gexec
+SQL
+}
+
+# Creates database $1 owned by optruns_owner, when missing.
+ensure_database() {
+  psql_super -d postgres >/dev/null <<SQL
+SELECT format('CREATE DATABASE %I OWNER optruns_owner', '$1')
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$1') \gexec
+SQL
+}
+
+drop_database() {
+  psql_super -d postgres -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null 2>&1 || true
+}
+
+# Exports the connection strings for database $1 on the local server.
+export_local_connection_strings() {
+  local base="Host=127.0.0.1;Port=$OPTRUNS_PG_PORT;Database=$1"
+  export ConnectionStrings__Postgres="$base;Username=optruns_service;Password=$SERVICE_PASSWORD"
+  export ConnectionStrings__PostgresOwner="$base;Username=optruns_owner;Password=$OWNER_PASSWORD"
+}
+
+# Builds the solution once; later steps run the built binaries without rebuilding.
+build_solution() {
+  log "building ($1)"
+  dotnet build "$OPTRUNS_ROOT/OptimizationRuns.sln" -c "$1" -nologo -v quiet -clp:ErrorsOnly >&2 \
+    || die "build failed"
+}
+
+silo_dll() { printf '%s' "$OPTRUNS_ROOT/src/Silo/bin/$1/net10.0/OptimizationRuns.Silo.dll"; }
+gateway_dll() { printf '%s' "$OPTRUNS_ROOT/src/Gateway/bin/$1/net10.0/OptimizationRuns.Gateway.dll"; }
+
+# Applies pending migrations with the owner's connection.
+migrate_up() {
+  [ -n "${ConnectionStrings__PostgresOwner:-}" ] || {
+    log "ConnectionStrings__PostgresOwner is not set: assuming the schema is migrated"; return; }
+  dotnet "$(silo_dll "$1")" migrate up >&2 || die "migrations failed"
+}

@@ -1,0 +1,20 @@
+using OptimizationRuns.Gateway;
+using OptimizationRuns.Gateway.Apis;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.UseOrleansClient(client => client.AddOptimizationRunsClustering(builder.Configuration));
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapOpenApi();
+app.MapHealthApi();
+
+app.Run();
+
+/// <summary>The gateway's entry point; public so tests can host it with WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,120 @@
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace OptimizationRuns.Silo.Migrations;
+
+/// <summary>What the database says of one migration.</summary>
+public sealed record MigrationStatus(int Version, string Name, bool Applied, DateTimeOffset? AppliedAt, bool ChecksumMatches);
+
+/// <summary>
+/// Applies and rolls back the numbered migrations. Each runs in its own transaction and is recorded
+/// in <c>schema_migrations</c>; a session advisory lock serialises migrators, so silos starting
+/// together apply each migration exactly once.
+/// </summary>
+/// <remarks>
+/// Hand-written rather than DbUp or Evolve: neither runs down scripts, and rolling back the last N
+/// is part of our contract. Connect as the role that owns the schema.
+/// </remarks>
+public sealed class Migrator(string ownerConnectionString, IReadOnlyList<Migration> migrations, ILogger logger)
+{
+    // Any constant works as long as every migrator uses the same one: "optruns" in ASCII.
+    private const long AdvisoryLockKey = 0x6f_70_74_72_75_6e_73;
+
+    private const string CreateHistorySql = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version     integer PRIMARY KEY,
+            name        text NOT NULL,
+            checksum    text NOT NULL,
+            applied_at  timestamptz NOT NULL DEFAULT now()
+        )
+        """;
+
+    private const string AppliedSql = "SELECT version, name, checksum, applied_at AS AppliedAt FROM schema_migrations ORDER BY version";
+
+    private const string RecordSql = "INSERT INTO schema_migrations (version, name, checksum) VALUES (@Version, @Name, @Checksum)";
+
+    private const string ForgetSql = "DELETE FROM schema_migrations WHERE version = @Version";
+
+    private sealed record AppliedRow(int Version, string Name, string Checksum, DateTime AppliedAt);
+
+    /// <summary>Applies every pending migration in order; returns how many were applied.</summary>
+    public async Task<int> UpAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenLockedAsync(cancellationToken);
+        var applied = (await ReadAppliedAsync(connection, cancellationToken)).Select(a => a.Version).ToHashSet();
+        var count = 0;
+        foreach (var migration in migrations.Where(m => !applied.Contains(m.Version)))
+        {
+            logger.LogInformation("Applying migration {Version:D4}_{Name}", migration.Version, migration.Name);
+            await RunInTransactionAsync(connection, migration.UpSql, RecordSql, migration, cancellationToken);
+            count++;
+        }
+
+        logger.LogInformation("Schema is up to date: {Applied} applied now, {Total} in all", count, migrations.Count);
+        return count;
+    }
+
+    /// <summary>Rolls back the last <paramref name="steps"/> applied migrations, newest first; returns how many.</summary>
+    public async Task<int> DownAsync(int steps, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        await using var connection = await OpenLockedAsync(cancellationToken);
+        var applied = await ReadAppliedAsync(connection, cancellationToken);
+        var count = 0;
+        foreach (var row in applied.OrderByDescending(a => a.Version).Take(steps))
+        {
+            var migration = migrations.SingleOrDefault(m => m.Version == row.Version)
+                ?? throw new InvalidOperationException(
+                    $"Migration {row.Version:D4}_{row.Name} is applied but this build does not carry its down script.");
+            logger.LogInformation("Rolling back migration {Version:D4}_{Name}", migration.Version, migration.Name);
+            await RunInTransactionAsync(connection, migration.DownSql, ForgetSql, migration, cancellationToken);
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>Every known migration and whether it is applied.</summary>
+    public async Task<IReadOnlyList<MigrationStatus>> StatusAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenLockedAsync(cancellationToken);
+        var applied = (await ReadAppliedAsync(connection, cancellationToken)).ToDictionary(a => a.Version);
+        return migrations
+            .Select(m => applied.TryGetValue(m.Version, out var row)
+                ? new MigrationStatus(m.Version, m.Name, true, new DateTimeOffset(row.AppliedAt, TimeSpan.Zero), row.Checksum == m.Checksum)
+                : new MigrationStatus(m.Version, m.Name, false, null, true))
+            .ToList();
+    }
+
+    private async Task<NpgsqlConnection> OpenLockedAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(ownerConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            // Held for the connection's life; a crashed migrator's lock goes with its session.
+            await connection.ExecuteAsync(new CommandDefinition(
+                "SELECT pg_advisory_lock(@Key)", new { Key = AdvisoryLockKey }, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(CreateHistorySql, cancellationToken: cancellationToken));
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<IReadOnlyList<AppliedRow>> ReadAppliedAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        (await connection.QueryAsync<AppliedRow>(new CommandDefinition(AppliedSql, cancellationToken: cancellationToken))).ToList();
+
+    private static async Task RunInTransactionAsync(
+        NpgsqlConnection connection, string script, string bookkeepingSql, Migration migration, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(script, transaction: transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(bookkeepingSql, migration, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OptimizationRuns.Grains.Data;
+
+namespace OptimizationRuns.Silo;
+
+/// <summary>
+/// How a silo of ours is put together: providers, clustering, data services. Shared by
+/// <c>Program.cs</c> and the test clusters, so tests run the configuration production runs.
+/// </summary>
+public static class SiloHosting
+{
+    /// <summary>The name of the grain storage that checkpoints live run state.</summary>
+    public const string RunStorage = "runs";
+
+    /// <summary>Orleans' ADO.NET invariant for PostgreSQL.</summary>
+    public const string AdoNetInvariant = "Npgsql";
+
+    /// <summary>Configures clustering, grain storage, reminders and our services from configuration.</summary>
+    public static ISiloBuilder AddOptimizationRuns(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString(DataServices.ConnectionStringName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                $"ConnectionStrings__{DataServices.ConnectionStringName} is not set: the silo needs PostgreSQL (scripts/run sets one up).");
+        }
+
+        silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
+        {
+            o.ClusterId = configuration["Orleans:ClusterId"] ?? "optruns";
+            o.ServiceId = configuration["Orleans:ServiceId"] ?? "optruns";
+        });
+
+        silo.AddAdoNetGrainStorage(RunStorage, o =>
+        {
+            o.Invariant = AdoNetInvariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = AdoNetInvariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.Services.AddOptimizationRunsData(connectionString);
+        return silo;
+    }
+
+    /// <summary>
+    /// Membership: ADO.NET on PostgreSQL when <c>Orleans:Clustering</c> is <c>AdoNet</c> (several silos),
+    /// else localhost clustering on <c>Orleans:SiloPort</c> / <c>Orleans:GatewayPort</c>.
+    /// </summary>
+    public static ISiloBuilder AddOptimizationRunsClustering(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var siloPort = configuration.GetValue("Orleans:SiloPort", 11111);
+        var gatewayPort = configuration.GetValue("Orleans:GatewayPort", 30000);
+        if (string.Equals(configuration["Orleans:Clustering"], "AdoNet", StringComparison.OrdinalIgnoreCase))
+        {
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = AdoNetInvariant;
+                o.ConnectionString = configuration.GetConnectionString(DataServices.ConnectionStringName);
+            });
+            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
+        }
+        else
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort);
+        }
+
+        return silo;
+    }
+}
