@@ -26,12 +26,6 @@ public static class SiloHosting
                 $"ConnectionStrings__{DataServices.ConnectionStringName} is not set: the silo needs PostgreSQL (scripts/run sets one up).");
         }
 
-        silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
-        {
-            o.ClusterId = configuration["Orleans:ClusterId"] ?? "optruns";
-            o.ServiceId = configuration["Orleans:ServiceId"] ?? "optruns";
-        });
-
         silo.AddAdoNetGrainStorage(RunStorage, o =>
         {
             o.Invariant = AdoNetInvariant;
@@ -47,11 +41,13 @@ public static class SiloHosting
     }
 
     /// <summary>
-    /// Membership: ADO.NET on PostgreSQL when <c>Orleans:Clustering</c> is <c>AdoNet</c> (several silos),
+    /// Cluster and service ids (<c>Orleans:ClusterId</c>, <c>Orleans:ServiceId</c>, default <c>optruns</c>) and membership: ADO.NET on PostgreSQL when <c>Orleans:Clustering</c> is <c>AdoNet</c> (several silos),
     /// else localhost clustering on <c>Orleans:SiloPort</c> / <c>Orleans:GatewayPort</c>.
     /// </summary>
     public static ISiloBuilder AddOptimizationRunsClustering(this ISiloBuilder silo, IConfiguration configuration)
     {
+        var clusterId = configuration["Orleans:ClusterId"] ?? "optruns";
+        var serviceId = configuration["Orleans:ServiceId"] ?? "optruns";
         var siloPort = configuration.GetValue("Orleans:SiloPort", 11111);
         var gatewayPort = configuration.GetValue("Orleans:GatewayPort", 30000);
         if (string.Equals(configuration["Orleans:Clustering"], "AdoNet", StringComparison.OrdinalIgnoreCase))
@@ -62,10 +58,11 @@ public static class SiloHosting
                 o.ConnectionString = configuration.GetConnectionString(DataServices.ConnectionStringName);
             });
             silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
+            silo.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, serviceId));
         }
         else
         {
-            silo.UseLocalhostClustering(siloPort, gatewayPort);
+            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
         }
 
         return silo;

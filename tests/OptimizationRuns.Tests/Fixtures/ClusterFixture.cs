@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Configuration;
+using Orleans.TestingHost;
+using OptimizationRuns.Silo;
+using Xunit;
+
+namespace OptimizationRuns.Tests.Fixtures;
+
+/// <summary>
+/// Two in-process silos configured as production configures them: grain storage and reminders on the
+/// test PostgreSQL through the ADO.NET providers, and our data services. Membership is the test
+/// host's in-process one (ADO.NET membership has a test of its own: AdoNetClusteringTests).
+/// </summary>
+public class ClusterFixture : IAsyncLifetime
+{
+    private InProcessTestCluster? _cluster;
+
+    /// <summary>Settings the fixture's silos see on top of the environment; tests may shorten timings here.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Runs:StallAfter"] = "00:00:03",
+        ["Runs:StallCheckPeriod"] = "00:00:00.500",
+    };
+
+    protected virtual short SiloCount => 2;
+
+    public InProcessTestCluster Cluster => _cluster ?? throw new InvalidOperationException("The cluster is not started.");
+
+    public IClusterClient Client => Cluster.Client;
+
+    public string ClusterId { get; } = $"test-{Guid.NewGuid():N}";
+
+    public IConfiguration Configuration { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Configuration = new ConfigurationBuilder()
+            .AddEnvironmentVariables()
+            .AddInMemoryCollection(Settings)
+            .Build();
+        var configuration = Configuration;
+        var builder = new InProcessTestClusterBuilder(SiloCount);
+        builder.Options.ClusterId = ClusterId;
+        builder.ConfigureSilo((_, silo) => silo.AddOptimizationRuns(configuration));
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.StopAllSilosAsync();
+            await _cluster.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The collection that shares one <see cref="ClusterFixture"/> among grain test classes.</summary>
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
