@@ -3,7 +3,7 @@ using OptimizationRuns.Gateway.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.UseOrleansClient(client => client.AddOptimizationRunsClustering(builder.Configuration));
+builder.AddOptimizationRunsClient();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 
