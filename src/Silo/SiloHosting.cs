@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OptimizationRuns.Grains.Data;
+using OptimizationRuns.Grains.Runs;
 
 namespace OptimizationRuns.Silo;
 
@@ -11,7 +12,7 @@ namespace OptimizationRuns.Silo;
 public static class SiloHosting
 {
     /// <summary>The name of the grain storage that checkpoints live run state.</summary>
-    public const string RunStorage = "runs";
+    public const string RunStorage = OptimizationRuns.Grains.Runs.StorageNames.Runs;
 
     /// <summary>Orleans' ADO.NET invariant for PostgreSQL.</summary>
     public const string AdoNetInvariant = "Npgsql";
@@ -37,6 +38,7 @@ public static class SiloHosting
             o.ConnectionString = connectionString;
         });
         silo.Services.AddOptimizationRunsData(connectionString);
+        silo.Services.Configure<RunOptions>(configuration.GetSection("Runs"));
         return silo;
     }
 

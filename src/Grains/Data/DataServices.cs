@@ -14,8 +14,17 @@ public static class DataServices
     public static IServiceCollection AddOptimizationRunsData(this IServiceCollection services, string connectionString)
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddSingleton(_ =>
+        {
+            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            // Sessions keep their staging table between transactions (IngestStore); every setting we
+            // make is transaction-local, so there is nothing else a reset would clear.
+            builder.ConnectionStringBuilder.NoResetOnClose = true;
+            return builder.Build();
+        });
         services.AddSingleton<HealthStore>();
+        services.AddSingleton<RunStore>();
+        services.AddSingleton<IngestStore>();
         return services;
     }
 }

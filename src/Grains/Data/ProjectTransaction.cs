@@ -1,0 +1,48 @@
+using Npgsql;
+
+namespace OptimizationRuns.Grains.Data;
+
+/// <summary>
+/// A transaction with the caller's project set for row-level security (<c>app.project_id</c>,
+/// transaction-local), so every statement in it sees and writes that project's rows only.
+/// </summary>
+public sealed class ProjectTransaction : IAsyncDisposable
+{
+    private ProjectTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        Connection = connection;
+        Transaction = transaction;
+    }
+
+    public NpgsqlConnection Connection { get; }
+
+    public NpgsqlTransaction Transaction { get; }
+
+    /// <summary>Opens a pooled connection and begins a transaction scoped to <paramref name="projectId"/>.</summary>
+    public static async Task<ProjectTransaction> BeginAsync(NpgsqlDataSource dataSource, Guid projectId, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            // Npgsql sends BEGIN with the next command, so this costs one round trip.
+            var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT set_config('app.project_id', $1, true)", connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter { Value = projectId.ToString() });
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return new ProjectTransaction(connection, transaction);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Transaction.DisposeAsync();
+        await Connection.DisposeAsync();
+    }
+}

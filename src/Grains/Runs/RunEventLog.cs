@@ -1,0 +1,48 @@
+using System.Text.Json;
+
+namespace OptimizationRuns.Grains.Runs;
+
+/// <summary>
+/// A run's recent live events, numbered in order, and a signal for watchers waiting on the next one.
+/// Keeps the newest <c>capacity</c> events; older ones are gone for reconnecting watchers.
+/// </summary>
+public sealed class RunEventLog(long lastId, int capacity)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly Queue<RunEvent> _events = new();
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public long LastId { get; private set; } = lastId;
+
+    public RunEvent Publish(RunEventKind kind, object payload)
+    {
+        var runEvent = new RunEvent(++LastId, kind, DateTimeOffset.UtcNow, JsonSerializer.Serialize(payload, Json));
+        _events.Enqueue(runEvent);
+        while (_events.Count > capacity)
+        {
+            _events.Dequeue();
+        }
+
+        var next = _next;
+        _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        next.TrySetResult();
+        return runEvent;
+    }
+
+    /// <summary>The held events newer than <paramref name="afterId"/>, oldest first.</summary>
+    public IReadOnlyList<RunEvent> After(long afterId) => _events.Where(e => e.Id > afterId).ToList();
+
+    /// <summary>Completes when the next event is published (or on cancellation, or after <paramref name="timeout"/>).</summary>
+    public async Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _next.Task.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // A periodic wake lets an abandoned watcher notice that nobody is listening.
+        }
+    }
+}

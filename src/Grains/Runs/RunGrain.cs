@@ -1,0 +1,294 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OptimizationRuns.Grains.Data;
+using Orleans.Concurrency;
+
+namespace OptimizationRuns.Grains.Runs;
+
+/// <summary>
+/// One optimization run: live state in memory, durable rows in PostgreSQL. Keyed by the run id with the
+/// project id as key extension, so every statement it runs is scoped to that project.
+/// </summary>
+/// <remarks>
+/// Reentrant: while one call waits for its group commit, others may add to the next one. Between
+/// awaits the grain runs one turn at a time, so its fields need no locks; <see cref="_control"/>
+/// orders the status-changing operations among themselves.
+/// </remarks>
+[Reentrant]
+public sealed partial class RunGrain(
+    [PersistentState("live", StorageNames.Runs)] IPersistentState<RunLiveState> live,
+    RunStore runs,
+    IngestStore ingest,
+    IOptions<RunOptions> options,
+    ILogger<RunGrain> logger) : Grain, IRunGrain, IRemindable
+{
+    private readonly RunOptions _options = options.Value;
+    private readonly SemaphoreSlim _control = new(1, 1);
+    private Guid _runId;
+    private Guid _projectId;
+    private RunRow? _run;
+    private RunEventLog _events = null!;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _runId = this.GetPrimaryKey(out var projectKey);
+        _projectId = Guid.TryParse(projectKey, out var projectId) ? projectId : Guid.Empty;
+        _events = new RunEventLog(live.State.LastEventId, _options.EventsKept);
+        if (_projectId != Guid.Empty)
+        {
+            _run = await runs.LoadAsync(_projectId, _runId, cancellationToken);
+        }
+
+        if (_run is not null)
+        {
+            await LoadIngestStateAsync(cancellationToken);
+            StartLiveTimers();
+        }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Everything acknowledged is committed already; this commits what is still queued.
+        await DrainAsync();
+        await CheckpointAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task<RunSnapshot> CreateAsync(CreateRun command, CancellationToken cancellationToken = default)
+    {
+        RunRules.Validate(command);
+        if (_projectId == Guid.Empty)
+        {
+            throw new RunNotFoundException(_runId);
+        }
+
+        await _control.WaitAsync(cancellationToken);
+        try
+        {
+            if (_run is null)
+            {
+                var row = await runs.InsertAsync(_projectId, _runId, command, cancellationToken)
+                    ?? await runs.LoadAsync(_projectId, _runId, cancellationToken)
+                    ?? throw new RunConflictException($"The id {_runId} is already taken.");
+                _run = row;
+                ResetIngestState([], []);
+                logger.LogInformation("Run {RunId} created in project {ProjectId}: {RunName} ({OptimizerType})",
+                    _runId, _projectId, row.RunName, row.OptimizerType);
+            }
+
+            return Snapshot();
+        }
+        finally
+        {
+            _control.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<RunSnapshot?> GetAsync(CancellationToken cancellationToken = default)
+    {
+        if (_run is null && _projectId != Guid.Empty)
+        {
+            // Created since this activation looked (by another path); cheap for the not-found case too.
+            _run = await runs.LoadAsync(_projectId, _runId, cancellationToken);
+            if (_run is not null)
+            {
+                await LoadIngestStateAsync(cancellationToken);
+                StartLiveTimers();
+            }
+        }
+
+        if (_run is null)
+        {
+            // Most likely another project's caller: free the activation soon.
+            DeactivateOnIdle();
+            return null;
+        }
+
+        return Snapshot();
+    }
+
+    /// <inheritdoc />
+    public async Task<RunSnapshot> TransitionAsync(RunTransition transition, CancellationToken cancellationToken = default)
+    {
+        RunRules.Validate(transition);
+        var run = RequireRun();
+        await _control.WaitAsync(cancellationToken);
+        try
+        {
+            var current = Status;
+            if (IsRepeat(run, transition))
+            {
+                return Snapshot();
+            }
+
+            if (!IsAllowed(current, transition.Status))
+            {
+                throw new RunConflictException(
+                    $"A {current.ToName()} run cannot become {transition.Status.ToName()}.");
+            }
+
+            if (transition.Status.IsEnded())
+            {
+                // Refuse new writes, then let the queued ones commit before the run ends.
+                _ending = true;
+                await DrainAsync();
+            }
+
+            try
+            {
+                _run = await runs.TransitionAsync(_projectId, _runId, transition, cancellationToken);
+            }
+            finally
+            {
+                _ending = false;
+            }
+
+            PublishStatus(current, transition.Status, transition.Status == RunStatus.Running ? "started" : "requested");
+            await OnStatusChangedAsync();
+            return Snapshot();
+        }
+        finally
+        {
+            _control.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<RunSnapshot> ReportProgressAsync(RunProgress progress, CancellationToken cancellationToken = default)
+    {
+        RunRules.Validate(progress);
+        RequireWritable();
+        await _control.WaitAsync(cancellationToken);
+        try
+        {
+            var before = Status;
+            live.State.Phase = progress.Phase ?? live.State.Phase;
+            live.State.Message = progress.Message ?? live.State.Message;
+            live.State.LastHeartbeatAt = DateTimeOffset.UtcNow;
+            var movesForward = progress.CurrentIteration > (_run!.CurrentIteration ?? -1)
+                || (progress.TotalIterations is { } total && total != _run.TotalIterations);
+            if (movesForward || before is RunStatus.Pending or RunStatus.Stalled)
+            {
+                _run = await runs.ProgressAsync(_projectId, _runId, progress, cancellationToken) ?? _run;
+            }
+
+            _events.Publish(RunEventKind.Progress, new
+            {
+                phase = live.State.Phase,
+                currentIteration = _run.CurrentIteration,
+                totalIterations = _run.TotalIterations,
+                message = live.State.Message,
+            });
+            if (Status != before)
+            {
+                PublishStatus(before, Status, before == RunStatus.Stalled ? "heartbeat resumed" : "first heartbeat");
+                await OnStatusChangedAsync();
+            }
+
+            await CheckpointAsync(force: true);
+            return Snapshot();
+        }
+        finally
+        {
+            _control.Release();
+        }
+    }
+
+    private RunStatus Status => DomainNames.ParseName<RunStatus>(RequireRun().Status);
+
+    private RunRow RequireRun() => _run ?? throw new RunNotFoundException(_runId);
+
+    private void RequireWritable()
+    {
+        var status = Status;
+        if (status.IsEnded() || _ending)
+        {
+            throw new RunConflictException($"The run has ended ({(_ending ? "ending" : status.ToName())}): it takes no more writes.");
+        }
+    }
+
+    // Ending twice the same way is a no-op; so is starting a running run.
+    private static bool IsRepeat(RunRow run, RunTransition transition)
+    {
+        var current = DomainNames.ParseName<RunStatus>(run.Status);
+        if (current != transition.Status)
+        {
+            return false;
+        }
+
+        if (current == RunStatus.Completed && transition.FinalScore is { } score && score != run.FinalScore)
+        {
+            throw new RunConflictException($"The run already completed with final score {run.FinalScore}.");
+        }
+
+        return true;
+    }
+
+    private static bool IsAllowed(RunStatus from, RunStatus to) => (from, to) switch
+    {
+        (_, _) when from.IsEnded() => false,
+        (RunStatus.Pending, RunStatus.Running) => true,
+        (RunStatus.Stalled, RunStatus.Running) => true,
+        (_, RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled) => true,
+        _ => false,
+    };
+
+    private RunSnapshot Snapshot()
+    {
+        var run = RequireRun();
+        return new RunSnapshot
+        {
+            Id = run.Id,
+            ProjectId = run.ProjectId,
+            RunName = run.RunName,
+            OptimizerType = DomainNames.ParseName<OptimizerType>(run.OptimizerType),
+            Status = DomainNames.ParseName<RunStatus>(run.Status),
+            Phase = live.State.Phase,
+            Message = live.State.Message,
+            ConfigJson = run.Config,
+            MetadataJson = run.Metadata,
+            Tags = run.Tags,
+            Description = run.Description,
+            ProgramName = run.ProgramName,
+            DatasetName = run.DatasetName,
+            MetricName = run.MetricName,
+            TaskModel = run.TaskModel,
+            PromptModel = run.PromptModel,
+            BaselineScore = run.BaselineScore,
+            BestScore = run.BestScore,
+            BestMinibatchScore = run.BestMinibatchScore,
+            FinalScore = run.FinalScore,
+            Improvement = run.Improvement,
+            ImprovementPct = run.ImprovementPct,
+            TotalIterations = run.TotalIterations,
+            CompletedIterations = run.CompletedIterations,
+            CurrentIteration = run.CurrentIteration,
+            BestIteration = run.BestIteration,
+            SamplesEvaluated = run.SamplesEvaluated,
+            SamplesSuccessful = run.SamplesSuccessful,
+            SamplesFailed = run.SamplesFailed,
+            PromptTokens = run.PromptTokens,
+            CompletionTokens = run.CompletionTokens,
+            TotalTokens = run.TotalTokens,
+            CostUsd = run.CostUsd,
+            AvgLatencyMs = run.AvgLatencyMs,
+            P50LatencyMs = _latency.Percentile(0.50),
+            P95LatencyMs = _latency.Percentile(0.95),
+            StartTime = Utc(run.StartTime),
+            EndTime = Utc(run.EndTime),
+            DurationMs = run.DurationMs,
+            LastHeartbeatAt = live.State.LastHeartbeatAt,
+            ErrorMessage = run.ErrorMessage,
+            ErrorDetailsJson = run.ErrorDetails,
+            OptimizedProgramJson = run.OptimizedProgram,
+            CreatedAt = Utc(run.CreatedAt)!.Value,
+            UpdatedAt = Utc(run.UpdatedAt)!.Value,
+            CreatedBy = run.CreatedBy,
+            LastEventId = _events.LastId,
+        };
+    }
+
+    private static DateTimeOffset? Utc(DateTime? value) =>
+        value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
+}
