@@ -1,0 +1,197 @@
+using OptimizationRuns.Grains.Runs;
+using OptimizationRuns.Tests.Fixtures;
+using Xunit;
+
+namespace OptimizationRuns.Tests.Runs;
+
+/// <summary>Live state survives deactivation and moves between silos; stalls and resumes show in the stream.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class RunLiveStateTests(ClusterFixture fixture)
+{
+    private static async Task<IRunGrain> RunWithLiveStateAsync(IClusterClient client)
+    {
+        var (_, _, grain) = await RunScenario.StartRunAsync(client);
+        await grain.ReportProgressAsync(new RunProgress("searching", CurrentIteration: 4, TotalIterations: 18, Message: "trial 4/18"));
+        await grain.RecordIterationAsync(new IterationRecord(0, IterationKind.Baseline, 0.41m));
+        await grain.RecordSamplesAsync(Enumerable.Range(0, 20).Select(i => RunScenario.Sample(1, i, latencyMs: 100 + i * 10)).ToList());
+        return grain;
+    }
+
+    private static void AssertSameLiveState(RunSnapshot before, RunSnapshot after)
+    {
+        Assert.Equal(before.Phase, after.Phase);
+        Assert.Equal(before.Message, after.Message);
+        Assert.Equal(before.LastHeartbeatAt, after.LastHeartbeatAt);
+        Assert.Equal(before.LastEventId, after.LastEventId);
+        Assert.Equal(before.P50LatencyMs, after.P50LatencyMs);
+        Assert.Equal(before.P95LatencyMs, after.P95LatencyMs);
+        Assert.Equal(before.BestScore, after.BestScore);
+        Assert.Equal(before.CurrentIteration, after.CurrentIteration);
+        Assert.Equal(before.SamplesEvaluated, after.SamplesEvaluated);
+        Assert.Equal(before.Status, after.Status);
+    }
+
+    [Fact]
+    public async Task DeactivationAndReactivationKeepTheLiveState()
+    {
+        var grain = await RunWithLiveStateAsync(fixture.Client);
+        var before = (await grain.GetAsync())!;
+        Assert.Equal("searching", before.Phase);
+        Assert.NotNull(before.P95LatencyMs);
+
+        await fixture.Cluster.DeactivateAsync(grain);
+        var after = (await grain.GetAsync())!;
+
+        AssertSameLiveState(before, after);
+    }
+
+    [Fact]
+    public async Task MovingToAnotherSiloKeepsTheLiveState()
+    {
+        var grain = await RunWithLiveStateAsync(fixture.Client);
+        var before = (await grain.GetAsync())!;
+        var here = await HostOfAsync(grain);
+        var there = fixture.Cluster.Silos.Select(s => s.SiloAddress).First(s => !s.Equals(here));
+
+        await fixture.Cluster.MigrateAsync(grain, there);
+        var after = (await grain.GetAsync())!;
+
+        Assert.Equal(there, await HostOfAsync(grain));
+        AssertSameLiveState(before, after);
+    }
+
+    private async Task<SiloAddress> HostOfAsync(IRunGrain grain)
+    {
+        var management = fixture.Client.GetGrain<IManagementGrain>(0);
+        foreach (var silo in fixture.Cluster.Silos.Select(s => s.SiloAddress))
+        {
+            var activations = await management.GetDetailedGrainStatistics(types: null, hostsIds: [silo]);
+            if (activations.Any(a => a.GrainId == grain.GetGrainId()))
+            {
+                return silo;
+            }
+        }
+
+        throw new InvalidOperationException("The grain is not active on any silo.");
+    }
+
+    [Fact]
+    public async Task ASilentRunStallsAndAHeartbeatResumesIt()
+    {
+        var (_, runId, grain) = await RunScenario.StartRunAsync(fixture.Client);
+        await grain.ReportProgressAsync(new RunProgress("searching"));
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await grain.GetAsync())!.Status != RunStatus.Stalled && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        Assert.Equal(RunStatus.Stalled, (await grain.GetAsync())!.Status);
+        Assert.Equal("stalled", (await RunScenario.ReadStoredAsync(runId)).Status);
+
+        var resumed = await grain.ReportProgressAsync(new RunProgress("searching", Message: "back"));
+        Assert.Equal(RunStatus.Running, resumed.Status);
+
+        var statuses = await StatusEventsAsync(grain);
+        Assert.Equal(["running", "stalled", "running"], statuses);
+    }
+
+    [Fact]
+    public async Task AWriteResumesAStalledRun()
+    {
+        var (_, runId, grain) = await RunScenario.StartRunAsync(fixture.Client);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await grain.GetAsync())!.Status != RunStatus.Stalled && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        await grain.RecordSamplesAsync([RunScenario.Sample(0, 0)]);
+
+        Assert.Equal(RunStatus.Running, (await grain.GetAsync())!.Status);
+        Assert.Equal("running", (await RunScenario.ReadStoredAsync(runId)).Status);
+        Assert.Equal(["running", "stalled", "running"], await StatusEventsAsync(grain));
+    }
+
+    [Fact]
+    public async Task TheEventStreamReplaysInOrderAndEndsWithTheRun()
+    {
+        var (_, _, grain) = await RunScenario.StartRunAsync(fixture.Client);
+        await grain.ReportProgressAsync(new RunProgress("bootstrapping"));
+        await grain.RecordIterationAsync(new IterationRecord(0, IterationKind.Baseline, 0.40m));
+        await grain.RecordIterationAsync(new IterationRecord(1, IterationKind.Minibatch, 0.90m));
+        await grain.RecordIterationAsync(new IterationRecord(2, IterationKind.Full, 0.50m));
+        await grain.TransitionAsync(new RunTransition(RunStatus.Completed, FinalScore: 0.5m));
+
+        var events = new List<RunEvent>();
+        await foreach (var e in grain.WatchAsync(0).WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token))
+        {
+            events.Add(e);
+        }
+
+        Assert.Equal(events.Select(e => e.Id).Order(), events.Select(e => e.Id));
+        Assert.Equal(
+            [RunEventKind.Status, RunEventKind.Progress, RunEventKind.Iteration, RunEventKind.BestScore,
+             RunEventKind.Iteration, RunEventKind.Iteration, RunEventKind.BestScore, RunEventKind.Status],
+            events.Select(e => e.Kind));
+        // A minibatch never moves the best score: the two best-score events are the baseline's and the full's.
+        Assert.Contains("0.4", events[3].PayloadJson);
+        Assert.Contains("0.5", events[6].PayloadJson);
+
+        var resumed = new List<RunEvent>();
+        await foreach (var e in grain.WatchAsync(events[4].Id))
+        {
+            resumed.Add(e);
+        }
+
+        Assert.Equal(events.Skip(5).Select(e => e.Id), resumed.Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task AWatcherSeesEventsAsTheyHappen()
+    {
+        var (_, _, grain) = await RunScenario.StartRunAsync(fixture.Client);
+        var start = (await grain.GetAsync())!.LastEventId;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var watching = Task.Run(async () =>
+        {
+            var seen = new List<RunEvent>();
+            await foreach (var e in grain.WatchAsync(start).WithCancellation(timeout.Token))
+            {
+                seen.Add(e);
+            }
+
+            return seen;
+        });
+
+        await Task.Delay(300);
+        await grain.RecordIterationAsync(new IterationRecord(0, IterationKind.Baseline, 0.3m));
+        await grain.TransitionAsync(new RunTransition(RunStatus.Failed, ErrorMessage: "worker crashed"));
+
+        var seen = await watching;
+        Assert.Equal([RunEventKind.Iteration, RunEventKind.BestScore, RunEventKind.Status], seen.Select(e => e.Kind));
+    }
+
+    private static async Task<List<string>> StatusEventsAsync(IRunGrain grain)
+    {
+        var statuses = new List<string>();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await foreach (var e in grain.WatchAsync(0).WithCancellation(cancel.Token))
+            {
+                if (e.Kind == RunEventKind.Status)
+                {
+                    statuses.Add(System.Text.Json.JsonDocument.Parse(e.PayloadJson).RootElement.GetProperty("status").GetString()!);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run is still going: the stream waits for more; what it sent so far is the answer.
+        }
+
+        return statuses;
+    }
+}
