@@ -268,8 +268,10 @@ LANGUAGE plpgsql AS $$
 DECLARE
     best record;
 BEGIN
-    -- Lock the run first, so concurrent writers of one run see each other's committed rows.
-    PERFORM 1 FROM optimization_runs WHERE id = NEW.run_id FOR UPDATE;
+    -- Lock the run first, so concurrent writers of one run see each other's committed rows. NO KEY
+    -- UPDATE, not UPDATE: each writer's foreign-key check already holds KEY SHARE on the run, and
+    -- FOR UPDATE conflicts with it, so two writers of one run would deadlock.
+    PERFORM 1 FROM optimization_runs WHERE id = NEW.run_id FOR NO KEY UPDATE;
 
     SELECT iteration, score INTO best
     FROM optimization_iterations
@@ -299,7 +301,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     stats record;
 BEGIN
-    PERFORM 1 FROM optimization_runs WHERE id = NEW.run_id FOR UPDATE;
+    PERFORM 1 FROM optimization_runs WHERE id = NEW.run_id FOR NO KEY UPDATE;
 
     SELECT count(*) FILTER (WHERE score IS NOT NULL)                         AS completed,
            max(iteration)                                                    AS furthest,
@@ -359,7 +361,8 @@ LANGUAGE sql STABLE AS $$
     WHERE r.id = p_run_id
 $$;
 
--- The leaderboard: the project's top completed runs by final score.
+-- The leaderboard: the project's top completed runs by final score. The ORDER BY matches
+-- optimization_runs_leaderboard_idx (NULLS LAST) so the index gives the order and no sort is needed.
 CREATE FUNCTION top_runs(p_optimizer_type text DEFAULT NULL, p_limit integer DEFAULT 10)
 RETURNS SETOF optimization_runs
 LANGUAGE sql STABLE AS $$
@@ -367,7 +370,7 @@ LANGUAGE sql STABLE AS $$
     WHERE status = 'completed' AND final_score IS NOT NULL
       AND project_id = app_current_project()
       AND (p_optimizer_type IS NULL OR optimizer_type = p_optimizer_type)
-    ORDER BY final_score DESC, id DESC
+    ORDER BY final_score DESC NULLS LAST, id DESC
     LIMIT LEAST(GREATEST(p_limit, 1), 100)
 $$;
 
