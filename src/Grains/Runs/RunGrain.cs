@@ -286,6 +286,7 @@ public sealed partial class RunGrain(
             UpdatedAt = Utc(run.UpdatedAt)!.Value,
             CreatedBy = run.CreatedBy,
             LastEventId = _events.LastId,
+            BufferedSamples = _bufferedSamples,
         };
     }
 

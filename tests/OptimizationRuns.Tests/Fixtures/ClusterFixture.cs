@@ -45,6 +45,22 @@ public class ClusterFixture : IAsyncLifetime
         await _cluster.DeployAsync();
     }
 
+    /// <summary>The silo where <paramref name="grain"/> is active now.</summary>
+    public async Task<SiloAddress> HostOfAsync(IAddressable grain)
+    {
+        var management = Client.GetGrain<IManagementGrain>(0);
+        foreach (var silo in Cluster.Silos.Select(s => s.SiloAddress))
+        {
+            var activations = await management.GetDetailedGrainStatistics(types: null, hostsIds: [silo]);
+            if (activations.Any(a => a.GrainId == grain.GetGrainId()))
+            {
+                return silo;
+            }
+        }
+
+        throw new InvalidOperationException("The grain is not active on any silo.");
+    }
+
     public async Task DisposeAsync()
     {
         if (_cluster is not null)

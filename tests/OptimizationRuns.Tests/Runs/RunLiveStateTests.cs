@@ -50,29 +50,14 @@ public sealed class RunLiveStateTests(ClusterFixture fixture)
     {
         var grain = await RunWithLiveStateAsync(fixture.Client);
         var before = (await grain.GetAsync())!;
-        var here = await HostOfAsync(grain);
+        var here = await fixture.HostOfAsync(grain);
         var there = fixture.Cluster.Silos.Select(s => s.SiloAddress).First(s => !s.Equals(here));
 
         await fixture.Cluster.MigrateAsync(grain, there);
         var after = (await grain.GetAsync())!;
 
-        Assert.Equal(there, await HostOfAsync(grain));
+        Assert.Equal(there, await fixture.HostOfAsync(grain));
         AssertSameLiveState(before, after);
-    }
-
-    private async Task<SiloAddress> HostOfAsync(IRunGrain grain)
-    {
-        var management = fixture.Client.GetGrain<IManagementGrain>(0);
-        foreach (var silo in fixture.Cluster.Silos.Select(s => s.SiloAddress))
-        {
-            var activations = await management.GetDetailedGrainStatistics(types: null, hostsIds: [silo]);
-            if (activations.Any(a => a.GrainId == grain.GetGrainId()))
-            {
-                return silo;
-            }
-        }
-
-        throw new InvalidOperationException("The grain is not active on any silo.");
     }
 
     [Fact]

@@ -54,6 +54,8 @@ public sealed record RunSnapshot
     [Id(45)] public string? CreatedBy { get; init; }
     /// <summary>The id of the newest live event, for resuming a stream without gaps.</summary>
     [Id(46)] public long LastEventId { get; init; }
+    /// <summary>Samples accepted into the run's buffer and not yet committed (their callers are still waiting).</summary>
+    [Id(47)] public int BufferedSamples { get; init; }
 }
 
 /// <summary>One live change of a run, numbered in order; the payload is a small JSON object.</summary>
