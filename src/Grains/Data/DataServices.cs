@@ -25,6 +25,7 @@ public static class DataServices
         services.AddSingleton<HealthStore>();
         services.AddSingleton<RunStore>();
         services.AddSingleton<IngestStore>();
+        services.AddSingleton<ProjectStore>();
         return services;
     }
 }

@@ -36,6 +36,26 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
         SELECT * FROM optimization_runs WHERE id = @RunId;
         """;
 
+    private const string UpdateSql = """
+        UPDATE optimization_runs SET
+            run_name = COALESCE(@RunName, run_name),
+            description = COALESCE(@Description, description),
+            tags = COALESCE(@Tags::text[], tags),
+            metadata = COALESCE(@Metadata::jsonb, metadata),
+            program_name = COALESCE(@ProgramName, program_name),
+            dataset_name = COALESCE(@DatasetName, dataset_name),
+            metric_name = COALESCE(@MetricName, metric_name),
+            task_model = COALESCE(@TaskModel, task_model),
+            prompt_model = COALESCE(@PromptModel, prompt_model),
+            total_iterations = COALESCE(@TotalIterations, total_iterations),
+            baseline_score = COALESCE(@BaselineScore, baseline_score)
+        WHERE id = @RunId
+        RETURNING *
+        """;
+
+    // Iterations and samples go with it (ON DELETE CASCADE).
+    private const string DeleteSql = "DELETE FROM optimization_runs WHERE id = @RunId";
+
     private const string IterationsSql = "SELECT iteration, kind, score FROM optimization_iterations WHERE run_id = @RunId";
 
     private const string SampleStatsSql = """
@@ -98,6 +118,37 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
         }, scope.Transaction, cancellationToken: cancellationToken));
         await scope.CommitAsync(cancellationToken);
         return row;
+    }
+
+    /// <summary>Changes descriptive fields; null ones stay as they are.</summary>
+    public async Task<RunRow> UpdateAsync(Guid projectId, Guid runId, RunUpdate update, CancellationToken cancellationToken)
+    {
+        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
+        var row = await scope.Connection.QuerySingleAsync<RunRow>(new CommandDefinition(UpdateSql, new
+        {
+            RunId = runId,
+            update.RunName,
+            update.Description,
+            Tags = update.Tags?.ToArray(),
+            Metadata = update.MetadataJson,
+            update.ProgramName,
+            update.DatasetName,
+            update.MetricName,
+            update.TaskModel,
+            update.PromptModel,
+            update.TotalIterations,
+            update.BaselineScore,
+        }, scope.Transaction, cancellationToken: cancellationToken));
+        await scope.CommitAsync(cancellationToken);
+        return row;
+    }
+
+    /// <summary>Deletes the run, its iterations and its samples.</summary>
+    public async Task DeleteAsync(Guid projectId, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
+        await scope.Connection.ExecuteAsync(new CommandDefinition(DeleteSql, new { RunId = runId }, scope.Transaction, cancellationToken: cancellationToken));
+        await scope.CommitAsync(cancellationToken);
     }
 
     /// <summary>Records a heartbeat's progress; null when the run is not visible.</summary>

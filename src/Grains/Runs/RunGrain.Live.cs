@@ -114,7 +114,7 @@ public sealed partial class RunGrain
                 return;
             }
 
-            _run = await runs.TransitionAsync(_projectId, _runId, new RunTransition(RunStatus.Stalled), CancellationToken.None);
+            Refresh(await runs.TransitionAsync(_projectId, _runId, new RunTransition(RunStatus.Stalled), CancellationToken.None));
             PublishStatus(RunStatus.Running, RunStatus.Stalled, $"no heartbeat for {silentFor.TotalSeconds:0} s");
             await CheckpointAsync(force: true);
         }

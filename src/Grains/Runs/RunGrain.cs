@@ -137,7 +137,7 @@ public sealed partial class RunGrain(
 
             try
             {
-                _run = await runs.TransitionAsync(_projectId, _runId, transition, cancellationToken);
+                Refresh(await runs.TransitionAsync(_projectId, _runId, transition, cancellationToken));
             }
             finally
             {
@@ -150,6 +150,58 @@ public sealed partial class RunGrain(
         }
         finally
         {
+            _control.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<RunSnapshot> UpdateAsync(RunUpdate update, CancellationToken cancellationToken = default)
+    {
+        RunRules.Validate(update);
+        RequireRun();
+        if (update.IsEmpty)
+        {
+            return Snapshot();
+        }
+
+        await _control.WaitAsync(cancellationToken);
+        try
+        {
+            Refresh(await runs.UpdateAsync(_projectId, _runId, update, cancellationToken));
+            return Snapshot();
+        }
+        finally
+        {
+            _control.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteAsync(CancellationToken cancellationToken = default)
+    {
+        RequireRun();
+        await _control.WaitAsync(cancellationToken);
+        try
+        {
+            _ending = true;
+            await DrainAsync();
+            await runs.DeleteAsync(_projectId, _runId, cancellationToken);
+            _run = null;
+            _stallTimer?.Dispose();
+            _checkpointTimer?.Dispose();
+            _stallTimer = _checkpointTimer = null;
+            if (await this.GetReminder(StallReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            await live.ClearStateAsync();
+            logger.LogInformation("Run {RunId} of project {ProjectId} deleted", _runId, _projectId);
+            DeactivateOnIdle();
+        }
+        finally
+        {
+            _ending = false;
             _control.Release();
         }
     }
@@ -170,7 +222,7 @@ public sealed partial class RunGrain(
                 || (progress.TotalIterations is { } total && total != _run.TotalIterations);
             if (movesForward || before is RunStatus.Pending or RunStatus.Stalled)
             {
-                _run = await runs.ProgressAsync(_projectId, _runId, progress, cancellationToken) ?? _run;
+                Refresh(await runs.ProgressAsync(_projectId, _runId, progress, cancellationToken));
             }
 
             _events.Publish(RunEventKind.Progress, new
@@ -193,6 +245,31 @@ public sealed partial class RunGrain(
         {
             _control.Release();
         }
+    }
+
+    // A row read while a group commit was in flight may be older than what the grain knows: the
+    // aggregates only grow, so the larger value is the newer one.
+    private void Refresh(RunRow? fresh)
+    {
+        if (fresh is null)
+        {
+            return;
+        }
+
+        if (_run is { } known)
+        {
+            fresh.SamplesEvaluated = Math.Max(fresh.SamplesEvaluated, known.SamplesEvaluated);
+            fresh.SamplesSuccessful = Math.Max(fresh.SamplesSuccessful, known.SamplesSuccessful);
+            fresh.SamplesFailed = Math.Max(fresh.SamplesFailed, known.SamplesFailed);
+            fresh.PromptTokens = Math.Max(fresh.PromptTokens, known.PromptTokens);
+            fresh.CompletionTokens = Math.Max(fresh.CompletionTokens, known.CompletionTokens);
+            fresh.TotalTokens = fresh.PromptTokens + fresh.CompletionTokens;
+            fresh.CostUsd = Math.Max(fresh.CostUsd, known.CostUsd);
+            fresh.CompletedIterations = Math.Max(fresh.CompletedIterations, known.CompletedIterations);
+            fresh.AvgLatencyMs = _runTotals.AvgLatencyMs ?? fresh.AvgLatencyMs;
+        }
+
+        _run = fresh;
     }
 
     private RunStatus Status => DomainNames.ParseName<RunStatus>(RequireRun().Status);

@@ -67,19 +67,51 @@ public static partial class RunRules
             Text(errors, field, value, MaxNameLength);
         }
 
-        if (command.Tags is { } tags)
-        {
-            if (tags.Count > MaxTags)
-            {
-                errors.Add("tags", $"At most {MaxTags} tags.");
-            }
+        Tags(errors, command.Tags);
+        ConfigRules.Validate(errors, command.OptimizerType, command.ConfigJson);
+        errors.ThrowIfAny();
+    }
 
-            for (var i = 0; i < tags.Count; i++)
-            {
-                Text(errors, $"tags[{i}]", tags[i], MaxTagLength, required: true);
-            }
+    private static void Tags(Errors errors, IReadOnlyList<string>? tags)
+    {
+        if (tags is null)
+        {
+            return;
         }
 
+        if (tags.Count > MaxTags)
+        {
+            errors.Add("tags", $"At most {MaxTags} tags.");
+        }
+
+        for (var i = 0; i < tags.Count; i++)
+        {
+            Text(errors, $"tags[{i}]", tags[i], MaxTagLength, required: true);
+        }
+    }
+
+    public static void Validate(RunUpdate update)
+    {
+        var errors = new Errors();
+        if (update.RunName is not null)
+        {
+            Text(errors, "runName", update.RunName, MaxNameLength, required: true);
+        }
+
+        JsonObject(errors, "metadata", update.MetadataJson, required: false);
+        Score(errors, "baselineScore", update.BaselineScore);
+        NotNegative(errors, "totalIterations", update.TotalIterations);
+        Text(errors, "description", update.Description, 4000);
+        foreach (var (field, value) in new[]
+                 {
+                     ("programName", update.ProgramName), ("datasetName", update.DatasetName),
+                     ("metricName", update.MetricName), ("taskModel", update.TaskModel), ("promptModel", update.PromptModel),
+                 })
+        {
+            Text(errors, field, value, MaxNameLength);
+        }
+
+        Tags(errors, update.Tags);
         errors.ThrowIfAny();
     }
 

@@ -138,7 +138,7 @@ public sealed class RunLiveStateTests(ClusterFixture fixture)
     {
         var (_, _, grain) = await RunScenario.StartRunAsync(fixture.Client);
         var start = (await grain.GetAsync())!.LastEventId;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var watching = Task.Run(async () =>
         {
             var seen = new List<RunEvent>();

@@ -16,6 +16,12 @@ public interface IRunGrain : IGrainWithGuidCompoundKey
     /// <summary>Starts, completes, fails or cancels the run. Ending twice the same way is a no-op.</summary>
     Task<RunSnapshot> TransitionAsync(RunTransition transition, CancellationToken cancellationToken = default);
 
+    /// <summary>Changes descriptive fields (name, description, tags, metadata, names of program, data and models).</summary>
+    Task<RunSnapshot> UpdateAsync(RunUpdate update, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the run with its iterations and samples; queued writes are committed first.</summary>
+    Task DeleteAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Heartbeat and live progress; resumes a stalled run.</summary>
     Task<RunSnapshot> ReportProgressAsync(RunProgress progress, CancellationToken cancellationToken = default);
 

@@ -27,6 +27,25 @@ public sealed record RunTransition(
     [property: Id(3)] string? ErrorMessage = null,
     [property: Id(4)] string? ErrorDetailsJson = null);
 
+/// <summary>Changes descriptive fields of a run; null leaves a field as it is.</summary>
+[GenerateSerializer, Immutable, Alias("runs.RunUpdate")]
+public sealed record RunUpdate(
+    [property: Id(0)] string? RunName = null,
+    [property: Id(1)] string? Description = null,
+    [property: Id(2)] IReadOnlyList<string>? Tags = null,
+    [property: Id(3)] string? MetadataJson = null,
+    [property: Id(4)] string? ProgramName = null,
+    [property: Id(5)] string? DatasetName = null,
+    [property: Id(6)] string? MetricName = null,
+    [property: Id(7)] string? TaskModel = null,
+    [property: Id(8)] string? PromptModel = null,
+    [property: Id(9)] int? TotalIterations = null,
+    [property: Id(10)] decimal? BaselineScore = null)
+{
+    /// <summary>Whether the update changes anything at all.</summary>
+    public bool IsEmpty => this == new RunUpdate();
+}
+
 /// <summary>A heartbeat with live progress; every field is optional.</summary>
 [GenerateSerializer, Immutable, Alias("runs.RunProgress")]
 public sealed record RunProgress(
