@@ -1,18 +1,27 @@
 using OptimizationRuns.Gateway;
 using OptimizationRuns.Gateway.Apis;
+using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddOptimizationRunsClient();
-builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi();
+builder.AddGatewayServices();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseBodySizeLimit(app.Configuration.GetValue("Gateway:MaxBodyBytes", GatewayServices.DefaultMaxBodyBytes));
+app.UseAuthentication();
+app.UseAuthorization();
+
 app.MapOpenApi();
+app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/v1.json"));
 app.MapHealthApi();
+app.MapProjectsApi();
+app.MapRunsApi();
+app.MapIngestApi();
+app.MapLiveApi();
 
 app.Run();
 

@@ -31,7 +31,7 @@ public class ClusterFixture : IAsyncLifetime
 
     public IConfiguration Configuration { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Configuration = new ConfigurationBuilder()
             .AddEnvironmentVariables()
@@ -61,7 +61,7 @@ public class ClusterFixture : IAsyncLifetime
         throw new InvalidOperationException("The grain is not active on any silo.");
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_cluster is not null)
         {

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using OptimizationRuns.Grains.Projects;
+using OptimizationRuns.Grains.Runs;
+
+namespace OptimizationRuns.Gateway.Errors;
+
+/// <summary>
+/// Turns the grains' typed errors and malformed requests into problem details: not found 404,
+/// conflict 409, invalid values 400 naming the fields, overloaded 503 with Retry-After, bad JSON 400,
+/// oversized bodies 413. Anything else is a 500 and is logged.
+/// </summary>
+public sealed class ErrorResponses(ILogger<ErrorResponses> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        switch (exception)
+        {
+            case RunNotFoundException or ProjectNotFoundException:
+                await Problems.WriteAsync(context, StatusCodes.Status404NotFound, "Not found", exception.Message);
+                return true;
+            case RunConflictException:
+                await Problems.WriteAsync(context, StatusCodes.Status409Conflict, "Conflict", exception.Message);
+                return true;
+            case RunValidationException invalid:
+                await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "Invalid request",
+                    "One or more fields are invalid.", invalid.Errors.ToDictionary(e => e.Key, e => e.Value));
+                return true;
+            case RunOverloadedException overloaded:
+                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(overloaded.RetryAfter.TotalSeconds)).ToString();
+                await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Overloaded", exception.Message);
+                return true;
+            case TimeoutException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException:
+                logger.LogWarning(exception, "A grain call did not complete");
+                context.Response.Headers.RetryAfter = "1";
+                await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Unavailable",
+                    "The cluster did not answer in time; retry.");
+                return true;
+            case BadHttpRequestException bad:
+                var (field, message) = Describe(bad);
+                await Problems.WriteAsync(context, bad.StatusCode, bad.StatusCode == 413 ? "Payload too large" : "Invalid request", message,
+                    bad.StatusCode == 400 ? new Dictionary<string, string[]> { [field] = [message] } : null);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    // System.Text.Json names the offending path ($.samples[3].score); clients know the field as samples[3].score.
+    private static (string Field, string Message) Describe(BadHttpRequestException bad)
+    {
+        if (bad.InnerException is JsonException json)
+        {
+            var path = json.Path is { Length: > 0 } p ? p.TrimStart('$').TrimStart('.') : "";
+            var field = path.Length > 0 ? path : "body";
+            return (field, $"Not valid JSON for this field ({json.Message.Split(" Path:")[0]})");
+        }
+
+        return ("body", bad.Message);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using OptimizationRuns.Gateway.Auth;
+using OptimizationRuns.Gateway.Errors;
+
+namespace OptimizationRuns.Gateway;
+
+/// <summary>The gateway's services and request pipeline, so Program.cs reads top to bottom.</summary>
+public static class GatewayServices
+{
+    /// <summary>Request bodies larger than this are refused with 413 (<c>Gateway:MaxBodyBytes</c>).</summary>
+    public const long DefaultMaxBodyBytes = 32 * 1024 * 1024;
+
+    public static WebApplicationBuilder AddGatewayServices(this WebApplicationBuilder builder)
+    {
+        var maxBody = builder.Configuration.GetValue("Gateway:MaxBodyBytes", DefaultMaxBodyBytes);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBody);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ErrorResponses>();
+        // Malformed bodies throw, so ErrorResponses answers them with problem details naming the field.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        });
+        builder.Services.AddOptimizationRunsAuth();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "OptimizationRuns";
+            document.Info.Description = "The system of record and live view for prompt-optimization runs.";
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+
+    /// <summary>Refuses a declared body over the limit before reading it (Kestrel's limit covers the rest).</summary>
+    public static IApplicationBuilder UseBodySizeLimit(this IApplicationBuilder app, long maxBytes) =>
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.ContentLength > maxBytes)
+            {
+                await Problems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Payload too large",
+                    $"Request bodies are limited to {maxBytes:N0} bytes; send samples in batches of at most 5,000.");
+                return;
+            }
+
+            await next(context);
+        });
+}
