@@ -29,6 +29,13 @@ public static class RunScenario
         Success: success, Error: success ? null : "wrong answer", LatencyMs: latencyMs, PromptTokens: 100,
         CompletionTokens: 10, CostUsd: 0.0001m);
 
+    /// <summary>How many sample rows the run has, whatever its project (read as the owner).</summary>
+    public static async Task<long> ReadStoredSampleCountAsync(Guid runId)
+    {
+        await using var connection = await TestDatabase.OpenOwnerAsync();
+        return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM optimization_samples WHERE run_id = @runId", new { runId });
+    }
+
     /// <summary>The run's row and the real counts of its tables, read as the owner.</summary>
     public static async Task<StoredRun> ReadStoredAsync(Guid runId)
     {
