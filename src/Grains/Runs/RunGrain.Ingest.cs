@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using OptimizationRuns.Grains.Data;
+using OptimizationRuns.Grains.Telemetry;
 
 namespace OptimizationRuns.Grains.Runs;
 
@@ -30,6 +32,11 @@ public sealed partial class RunGrain
         public List<SampleRecord> Samples { get; init; } = [];
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The caller's span: the commit that carries this write is its child (or links to it).</summary>
+        public ActivityContext Caller { get; } = Activity.Current?.Context ?? default;
+
+        public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
     }
 
     /// <inheritdoc />
@@ -37,6 +44,8 @@ public sealed partial class RunGrain
     {
         RunRules.Validate(iteration);
         RequireWritable();
+        using var activity = StartActivity("run.record_iteration");
+        activity?.SetTag(RunTelemetry.IterationTag, iteration.Iteration);
         var kind = iteration.Kind.ToName();
         var pending = _pendingIterations.TryGetValue(iteration.Iteration, out var p) ? p : default;
         var known = pending.Row ?? _iterations.GetValueOrDefault(iteration.Iteration);
@@ -85,6 +94,8 @@ public sealed partial class RunGrain
     {
         RunRules.Validate(samples);
         RequireWritable();
+        using var activity = StartActivity("run.record_samples");
+        activity?.SetTag(RunTelemetry.BatchSizeTag, samples.Count);
 
         var fresh = new List<SampleRecord>(samples.Count);
         var batchKeys = new HashSet<long>(samples.Count);
@@ -107,6 +118,8 @@ public sealed partial class RunGrain
         }
 
         var result = new SampleBatchResult(samples.Count, fresh.Count, samples.Count - fresh.Count);
+        activity?.SetTag(RunTelemetry.InsertedTag, result.Inserted).SetTag(RunTelemetry.DuplicatesTag, result.Duplicates);
+        RunTelemetry.SampleDuplicates.Add(result.Duplicates);
         if (fresh.Count == 0 && !waitForInFlight)
         {
             return result;
@@ -116,6 +129,8 @@ public sealed partial class RunGrain
         {
             logger.LogWarning("Run {RunId} refuses {Count} samples: {Buffered} already wait for the database",
                 _runId, fresh.Count, _bufferedSamples);
+            RunTelemetry.OverloadRefusals.Add(1);
+            activity?.SetStatus(ActivityStatusCode.Error, "overloaded");
             throw new RunOverloadedException(_options.RetryAfter);
         }
 
@@ -125,6 +140,7 @@ public sealed partial class RunGrain
         }
 
         _bufferedSamples += fresh.Count;
+        RunTelemetry.BufferedSamples.Add(fresh.Count);
         // An empty write still waits its turn: it answers after the in-flight rows it duplicates have committed.
         await EnqueueAsync(new PendingWrite { Samples = fresh });
         return result;
@@ -161,9 +177,15 @@ public sealed partial class RunGrain
             var writes = TakeNextCommit();
             var batch = BuildBatch(writes, out var iterationTotals, out var runTotals);
             var statusBefore = Status;
+            using var activity = StartCommitActivity(writes, batch);
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 var derived = await ingest.CommitAsync(_projectId, _runId, batch, CancellationToken.None);
+                RunTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                RunTelemetry.CommitSamples.Record(batch.Samples.Count);
+                RunTelemetry.SamplesCommitted.Add(batch.Samples.Count);
+                RunTelemetry.IterationsCommitted.Add(batch.Iterations.Count);
                 ApplyCommitted(writes, batch, iterationTotals, runTotals, derived, statusBefore);
                 foreach (var write in writes)
                 {
@@ -172,9 +194,39 @@ public sealed partial class RunGrain
             }
             catch (Exception ex)
             {
+                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
                 await FailQueuedAsync(writes, ex);
             }
         }
+    }
+
+    private Activity? StartActivity(string name)
+    {
+        var activity = RunTelemetry.Source.StartActivity(name);
+        activity?.SetTag(RunTelemetry.ProjectIdTag, _projectId).SetTag(RunTelemetry.RunIdTag, _runId);
+        return activity;
+    }
+
+    // One commit serves many callers: it is a child of the first one's span and links to the others.
+    private Activity? StartCommitActivity(List<PendingWrite> writes, IngestBatch batch)
+    {
+        var now = Stopwatch.GetTimestamp();
+        foreach (var write in writes)
+        {
+            RunTelemetry.CommitWait.Record(Stopwatch.GetElapsedTime(write.EnqueuedAt, now).TotalMilliseconds);
+        }
+
+        if (!RunTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = writes.Skip(1).Where(w => w.Caller != default).Select(w => new ActivityLink(w.Caller));
+        var activity = RunTelemetry.Source.StartActivity("run.commit", ActivityKind.Internal, writes[0].Caller, links: links);
+        activity?.SetTag(RunTelemetry.ProjectIdTag, _projectId).SetTag(RunTelemetry.RunIdTag, _runId)
+            .SetTag(RunTelemetry.CommitSamplesTag, batch.Samples.Count).SetTag(RunTelemetry.CommitWritesTag, writes.Count)
+            .SetTag(RunTelemetry.CommitWaitTag, Stopwatch.GetElapsedTime(writes[0].EnqueuedAt, now).TotalMilliseconds);
+        return activity;
     }
 
     private List<PendingWrite> TakeNextCommit()
@@ -257,6 +309,7 @@ public sealed partial class RunGrain
 
         _runTotals = runTotals;
         _bufferedSamples -= batch.Samples.Count;
+        RunTelemetry.BufferedSamples.Add(-batch.Samples.Count);
 
         foreach (var write in writes)
         {
@@ -330,6 +383,7 @@ public sealed partial class RunGrain
         _queue.Clear();
         _pendingSampleKeys.Clear();
         _pendingIterations.Clear();
+        RunTelemetry.BufferedSamples.Add(-_bufferedSamples);
         _bufferedSamples = 0;
 
         var error = new RunOverloadedException(_options.RetryAfter);

@@ -34,6 +34,7 @@ public sealed partial class RunGrain(
         _runId = this.GetPrimaryKey(out var projectKey);
         _projectId = Guid.TryParse(projectKey, out var projectId) ? projectId : Guid.Empty;
         _events = new RunEventLog(live.State.LastEventId, _options.EventsKept);
+        Telemetry.RunTelemetry.ActiveRuns.Add(1);
         if (_projectId != Guid.Empty)
         {
             _run = await runs.LoadAsync(_projectId, _runId, cancellationToken);
@@ -51,6 +52,7 @@ public sealed partial class RunGrain(
         // Everything acknowledged is committed already; this commits what is still queued.
         await DrainAsync();
         await CheckpointAsync();
+        Telemetry.RunTelemetry.ActiveRuns.Add(-1);
     }
 
     /// <inheritdoc />
