@@ -22,6 +22,10 @@ app.MapProjectsApi();
 app.MapRunsApi();
 app.MapIngestApi();
 app.MapLiveApi();
+app.MapRunListApi();
+app.MapIterationsApi();
+app.MapSamplesApi();
+app.MapAnalyticsApi();
 
 app.Run();
 

@@ -39,6 +39,7 @@ public static class SiloHosting
         });
         silo.Services.AddOptimizationRunsData(connectionString);
         silo.Services.Configure<RunOptions>(configuration.GetSection("Runs"));
+        silo.AddAnalyticsRefresh(configuration);
         return silo;
     }
 

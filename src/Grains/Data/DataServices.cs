@@ -26,6 +26,10 @@ public static class DataServices
         services.AddSingleton<RunStore>();
         services.AddSingleton<IngestStore>();
         services.AddSingleton<ProjectStore>();
+        services.AddSingleton<RunListQueries>();
+        services.AddSingleton<IterationQueries>();
+        services.AddSingleton<SampleQueries>();
+        services.AddSingleton<AnalyticsQueries>();
         return services;
     }
 }

@@ -1,0 +1,14 @@
+namespace OptimizationRuns.Grains.Analytics;
+
+/// <summary>
+/// Keeps the analytics materialized view fresh: on a schedule (<c>Analytics:RefreshPeriod</c>) and on demand.
+/// One activation in the cluster (key 0); concurrent requests share refreshes.
+/// </summary>
+public interface IAnalyticsRefreshGrain : IGrainWithIntegerKey
+{
+    /// <summary>Starts the schedule (idempotent); every silo calls it when it starts.</summary>
+    Task StartAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Refreshes the view with every run committed before this call; returns when the refresh finished.</summary>
+    Task<DateTimeOffset> RefreshAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,86 @@
+using Dapper;
+using Npgsql;
+
+namespace OptimizationRuns.Grains.Data;
+
+/// <summary>A run's iterations, in order, and its best one. Each read also says whether the run is visible.</summary>
+public sealed class IterationQueries(NpgsqlDataSource dataSource)
+{
+    private const string Columns = """
+        iteration, kind, score, is_best, params, candidate_program, samples_evaluated, samples_successful,
+        samples_failed, prompt_tokens, completion_tokens, cost_usd, avg_latency_ms, started_at, completed_at,
+        duration_ms, trace_id, span_id, metadata, created_at, updated_at
+        """;
+
+    /// <summary>A run's iterations along the primary key.</summary>
+    public const string IterationsSql = $"SELECT {Columns} FROM optimization_iterations WHERE run_id = @RunId ORDER BY iteration";
+
+    /// <summary>optimization_iterations_best_idx holds the one best row of each run.</summary>
+    public const string BestSql = $"SELECT {Columns} FROM optimization_iterations WHERE run_id = @RunId AND is_best ORDER BY iteration LIMIT 1";
+
+    // One round trip: whether the run exists in this project (RLS), then the rows.
+    private const string RunExistsSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = @RunId); ";
+
+    /// <summary>The run's iterations in order; null when the run is not visible in <paramref name="projectId"/>.</summary>
+    public async Task<List<IterationDetailRow>?> ListAsync(Guid projectId, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
+        List<IterationDetailRow>? rows = null;
+        await using (var results = await scope.Connection.QueryMultipleAsync(
+                         new CommandDefinition(RunExistsSql + IterationsSql, new { RunId = runId }, scope.Transaction, cancellationToken: cancellationToken)))
+        {
+            if (await results.ReadSingleAsync<bool>())
+            {
+                rows = (await results.ReadAsync<IterationDetailRow>()).AsList();
+            }
+        }
+
+        await scope.CommitAsync(cancellationToken);
+        return rows;
+    }
+
+    /// <summary>
+    /// Whether the run is visible, and its best iteration if it has one.
+    /// </summary>
+    public async Task<(bool RunExists, IterationDetailRow? Best)> BestAsync(Guid projectId, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
+        bool exists;
+        IterationDetailRow? best;
+        await using (var results = await scope.Connection.QueryMultipleAsync(
+                         new CommandDefinition(RunExistsSql + BestSql, new { RunId = runId }, scope.Transaction, cancellationToken: cancellationToken)))
+        {
+            exists = await results.ReadSingleAsync<bool>();
+            best = await results.ReadSingleOrDefaultAsync<IterationDetailRow>();
+        }
+
+        await scope.CommitAsync(cancellationToken);
+        return (exists, best);
+    }
+}
+
+/// <summary>A row of <c>optimization_iterations</c> as the read side shows it.</summary>
+public sealed class IterationDetailRow
+{
+    public int Iteration { get; set; }
+    public string Kind { get; set; } = "";
+    public decimal? Score { get; set; }
+    public bool IsBest { get; set; }
+    public string Params { get; set; } = "{}";
+    public string? CandidateProgram { get; set; }
+    public int SamplesEvaluated { get; set; }
+    public int SamplesSuccessful { get; set; }
+    public int SamplesFailed { get; set; }
+    public long PromptTokens { get; set; }
+    public long CompletionTokens { get; set; }
+    public decimal CostUsd { get; set; }
+    public double? AvgLatencyMs { get; set; }
+    public DateTime? StartedAt { get; set; }
+    public DateTime? CompletedAt { get; set; }
+    public long? DurationMs { get; set; }
+    public string? TraceId { get; set; }
+    public string? SpanId { get; set; }
+    public string Metadata { get; set; } = "{}";
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}

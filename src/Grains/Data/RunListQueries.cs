@@ -1,0 +1,173 @@
+using System.Text;
+using Dapper;
+using Npgsql;
+using OptimizationRuns.Grains.Queries;
+using OptimizationRuns.Grains.Runs;
+
+namespace OptimizationRuns.Grains.Data;
+
+/// <summary>
+/// Lists of a project's runs: filters chosen from a fixed set of clauses, values always parameters, and keyset
+/// pages in the order of the migration's indexes (<c>… DESC NULLS LAST, id DESC</c>), so a page costs an index
+/// range however deep it is and stays stable while runs are added.
+/// </summary>
+public sealed class RunListQueries(NpgsqlDataSource dataSource)
+{
+    /// <summary>Every column a run answer shows, named (not <c>*</c>) so a new column is a decision.</summary>
+    public const string Columns = """
+        id, project_id, run_name, description, optimizer_type, status, created_by, config, metadata, tags,
+        program_name, dataset_name, metric_name, task_model, prompt_model, baseline_score, best_score,
+        best_minibatch_score, final_score, improvement, improvement_pct, total_iterations, completed_iterations,
+        current_iteration, best_iteration, samples_evaluated, samples_successful, samples_failed, prompt_tokens,
+        completion_tokens, total_tokens, cost_usd, avg_latency_ms, optimized_program, error_message, error_details,
+        start_time, end_time, duration_ms, created_at, updated_at
+        """;
+
+    /// <summary>One index range of a list's order, after <see cref="RunListQuery.After"/> where there is one.</summary>
+    public enum Range
+    {
+        /// <summary>The first page: the whole order.</summary>
+        FromStart,
+        /// <summary>After the position: for a score order, the runs with a score only.</summary>
+        After,
+        /// <summary>The runs without the score after the position (which is one of them).</summary>
+        UnscoredAfter,
+        /// <summary>All runs without the score, which follow every scored run.</summary>
+        Unscored,
+    }
+
+    /// <summary>
+    /// Up to <paramref name="take"/> runs after <see cref="RunListQuery.After"/> in the query's order. A page that
+    /// crosses from scored runs to unscored ones (which sort last) reads the two ranges one after the other, each
+    /// along its index, rather than one <c>OR</c> the planner could only filter.
+    /// </summary>
+    public async Task<List<RunRow>> ListAsync(Guid projectId, RunListQuery query, int take, CancellationToken cancellationToken)
+    {
+        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
+        var range = query.After switch
+        {
+            null => Range.FromStart,
+            { Score: null } when query.Sort != RunSort.CreatedAt => Range.UnscoredAfter,
+            _ => Range.After,
+        };
+        var rows = await QueryAsync(scope, Statement(projectId, query, range, take), cancellationToken);
+        if (range == Range.After && query.Sort != RunSort.CreatedAt && rows.Count < take)
+        {
+            // A row comparison is false for a NULL score, so the first range held the scored runs only.
+            rows.AddRange(await QueryAsync(scope, Statement(projectId, query, Range.Unscored, take - rows.Count), cancellationToken));
+        }
+
+        await scope.CommitAsync(cancellationToken);
+        return rows;
+    }
+
+    private static async Task<List<RunRow>> QueryAsync(
+        ProjectTransaction scope, (string Sql, DynamicParameters Parameters) statement, CancellationToken cancellationToken)
+    {
+        var rows = await scope.Connection.QueryAsync<RunRow>(
+            new CommandDefinition(statement.Sql, statement.Parameters, scope.Transaction, cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
+
+    /// <summary>The statement that reads one <paramref name="range"/> of the list: fixed clauses, values as parameters.</summary>
+    public static (string Sql, DynamicParameters Parameters) Statement(Guid projectId, RunListQuery query, Range range, int take)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("ProjectId", projectId);
+        parameters.Add("Take", take);
+        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM optimization_runs WHERE project_id = @ProjectId");
+        if (query.Status is { } status)
+        {
+            sql.Append(" AND status = @Status");
+            parameters.Add("Status", status.ToName());
+        }
+
+        if (query.OptimizerType is { } optimizerType)
+        {
+            sql.Append(" AND optimizer_type = @OptimizerType");
+            parameters.Add("OptimizerType", optimizerType.ToName());
+        }
+
+        if (query.Tags is { Count: > 0 } tags)
+        {
+            sql.Append(" AND tags @> @Tags");
+            parameters.Add("Tags", tags.ToArray());
+        }
+
+        if (query.ConfigJson is { } config)
+        {
+            sql.Append(" AND config @> @Config::jsonb");
+            parameters.Add("Config", config);
+        }
+
+        if (!string.IsNullOrEmpty(query.NameContains))
+        {
+            sql.Append(" AND run_name ILIKE @NamePattern");
+            parameters.Add("NamePattern", "%" + EscapeLike(query.NameContains) + "%");
+        }
+
+        if (query.MinScore is { } minScore)
+        {
+            sql.Append(" AND COALESCE(final_score, best_score) >= @MinScore");
+            parameters.Add("MinScore", minScore);
+        }
+
+        if (query.CreatedAfter is { } createdAfter)
+        {
+            sql.Append(" AND created_at >= @CreatedAfter");
+            parameters.Add("CreatedAfter", createdAfter.UtcDateTime);
+        }
+
+        if (query.CreatedBefore is { } createdBefore)
+        {
+            sql.Append(" AND created_at < @CreatedBefore");
+            parameters.Add("CreatedBefore", createdBefore.UtcDateTime);
+        }
+
+        var column = SortColumn(query.Sort);
+        var after = query.After;
+        switch (range)
+        {
+            case Range.After when query.Sort == RunSort.CreatedAt:
+                sql.Append(" AND (created_at, id) < (@AfterCreatedAt, @AfterId)");
+                parameters.Add("AfterCreatedAt", after!.CreatedAt!.Value.UtcDateTime);
+                parameters.Add("AfterId", after.Id);
+                break;
+            case Range.After:
+                sql.Append(" AND (").Append(column).Append(", id) < (@AfterScore, @AfterId)");
+                parameters.Add("AfterScore", after!.Score!.Value);
+                parameters.Add("AfterId", after.Id);
+                break;
+            case Range.UnscoredAfter:
+                sql.Append(" AND ").Append(column).Append(" IS NULL AND id < @AfterId");
+                parameters.Add("AfterId", after!.Id);
+                break;
+            case Range.Unscored:
+                sql.Append(" AND ").Append(column).Append(" IS NULL");
+                break;
+        }
+
+        sql.Append(" ORDER BY ").Append(OrderBy(query.Sort)).Append(" LIMIT @Take");
+        return (sql.ToString(), parameters);
+    }
+
+    /// <summary>The column a score order sorts by; <c>created_at</c> for the default order.</summary>
+    private static string SortColumn(RunSort sort) => sort switch
+    {
+        RunSort.FinalScore => "final_score",
+        RunSort.BestScore => "best_score",
+        RunSort.Improvement => "improvement",
+        _ => "created_at",
+    };
+
+    // Exactly the indexes' order, so each index gives the order and the LIMIT stops the scan.
+    private static string OrderBy(RunSort sort) => sort == RunSort.CreatedAt
+        ? "created_at DESC, id DESC"
+        : $"{SortColumn(sort)} DESC NULLS LAST, id DESC";
+
+    /// <summary>The text as a literal LIKE pattern: its <c>%</c>, <c>_</c> and <c>\</c> match themselves.</summary>
+    public static string EscapeLike(string text) =>
+        text.Replace(@"\", @"\\", StringComparison.Ordinal)
+            .Replace("%", @"\%", StringComparison.Ordinal)
+            .Replace("_", @"\_", StringComparison.Ordinal);
+}

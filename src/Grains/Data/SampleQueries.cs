@@ -1,0 +1,129 @@
+using System.Text;
+using Dapper;
+using Npgsql;
+using OptimizationRuns.Grains.Queries;
+
+namespace OptimizationRuns.Grains.Data;
+
+/// <summary>
+/// Pages of samples: a run's, keyset along its primary key (run, iteration, sample index), or a trace's, along
+/// the trace index. Filters come from a fixed set of clauses; values are always parameters.
+/// </summary>
+public sealed class SampleQueries(NpgsqlDataSource dataSource)
+{
+    private const string Columns = """
+        run_id, iteration, sample_index, example_id, inputs, expected, prediction, score, success, error, latency_ms,
+        prompt_tokens, completion_tokens, cost_usd, trace_id, span_id, created_at
+        """;
+
+    // Whether the run is visible under RLS, so an empty page of another project's run is a 404, not [].
+    private const string RunExistsSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = @RunId); ";
+
+    /// <summary>Up to <paramref name="take"/> samples of the run; null when the run is not visible in <paramref name="projectId"/>.</summary>
+    public async Task<List<SampleRow>?> PageAsync(Guid projectId, SampleQuery query, int take, CancellationToken cancellationToken)
+    {
+        var (sql, parameters) = PageStatement(query, take);
+        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
+        List<SampleRow>? rows = null;
+        await using (var results = await scope.Connection.QueryMultipleAsync(
+                         new CommandDefinition(RunExistsSql + sql, parameters, scope.Transaction, cancellationToken: cancellationToken)))
+        {
+            if (await results.ReadSingleAsync<bool>())
+            {
+                rows = (await results.ReadAsync<SampleRow>()).AsList();
+            }
+        }
+
+        await scope.CommitAsync(cancellationToken);
+        return rows;
+    }
+
+    /// <summary>The statement of a page along the primary key: fixed clauses, values as parameters.</summary>
+    public static (string Sql, DynamicParameters Parameters) PageStatement(SampleQuery query, int take)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("RunId", query.RunId);
+        parameters.Add("Take", take);
+        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM optimization_samples WHERE run_id = @RunId");
+        if (query.Iteration is { } iteration)
+        {
+            sql.Append(" AND iteration = @Iteration");
+            parameters.Add("Iteration", iteration);
+        }
+
+        if (query.Success is { } success)
+        {
+            sql.Append(" AND success = @Success");
+            parameters.Add("Success", success);
+        }
+
+        if (query.MinScore is { } minScore)
+        {
+            sql.Append(" AND score >= @MinScore");
+            parameters.Add("MinScore", minScore);
+        }
+
+        if (query.MaxScore is { } maxScore)
+        {
+            sql.Append(" AND score <= @MaxScore");
+            parameters.Add("MaxScore", maxScore);
+        }
+
+        if (query.After is { } after)
+        {
+            sql.Append(" AND (iteration, sample_index) > (@AfterIteration, @AfterSampleIndex)");
+            parameters.Add("AfterIteration", after.Iteration);
+            parameters.Add("AfterSampleIndex", after.SampleIndex);
+        }
+
+        sql.Append(" ORDER BY iteration, sample_index LIMIT @Take");
+        return (sql.ToString(), parameters);
+    }
+
+    // optimization_samples_trace_idx finds the trace's samples; the few of one trace are sorted for the keyset.
+    public const string TraceSql = $"""
+        SELECT {Columns} FROM optimization_samples
+        WHERE trace_id = @TraceId AND (run_id, iteration, sample_index) > (@AfterRunId, @AfterIteration, @AfterSampleIndex)
+        ORDER BY run_id, iteration, sample_index
+        LIMIT @Take
+        """;
+
+    /// <summary>Up to <paramref name="take"/> of the project's samples with the trace id.</summary>
+    public async Task<List<SampleRow>> TraceAsync(Guid projectId, TraceSampleQuery query, int take, CancellationToken cancellationToken)
+    {
+        var after = query.After ?? new SamplePosition(Guid.Empty, -1, -1);
+        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
+        var rows = await scope.Connection.QueryAsync<SampleRow>(new CommandDefinition(TraceSql, new
+        {
+            query.TraceId,
+            AfterRunId = after.RunId,
+            AfterIteration = after.Iteration,
+            AfterSampleIndex = after.SampleIndex,
+            Take = take,
+        }, scope.Transaction, cancellationToken: cancellationToken));
+        await scope.CommitAsync(cancellationToken);
+        return rows.AsList();
+    }
+}
+
+/// <summary>A row of <c>optimization_samples</c> as the read side shows it.</summary>
+public sealed class SampleRow
+{
+    public Guid RunId { get; set; }
+    public int Iteration { get; set; }
+    public int SampleIndex { get; set; }
+    public string? ExampleId { get; set; }
+    public string? Inputs { get; set; }
+    public string? Expected { get; set; }
+    public string? Prediction { get; set; }
+    public decimal? Score { get; set; }
+    public bool Success { get; set; }
+    public string? Error { get; set; }
+    public double? LatencyMs { get; set; }
+    public int PromptTokens { get; set; }
+    public int CompletionTokens { get; set; }
+    public decimal CostUsd { get; set; }
+    public string? TraceId { get; set; }
+    public string? SpanId { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
