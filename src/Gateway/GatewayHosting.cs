@@ -17,13 +17,30 @@ public static class GatewayHosting
         return builder;
     }
 
-    /// <summary>Connects to the silo gateway on localhost at <c>Orleans:GatewayPort</c> (default 30000).</summary>
+    /// <summary>
+    /// Reaches the silos through the gateway endpoints listed in <c>Orleans:Gateways</c>
+    /// (<c>host:port,host:port</c>; several silos), else the one on localhost at <c>Orleans:GatewayPort</c>
+    /// (default 30000). A static list keeps the gateway free of any database connection.
+    /// </summary>
     public static IClientBuilder AddOptimizationRunsClustering(this IClientBuilder client, IConfiguration configuration)
     {
-        client.UseLocalhostClustering(
-            configuration.GetValue("Orleans:GatewayPort", 30000),
-            serviceId: configuration["Orleans:ServiceId"] ?? "optruns",
-            clusterId: configuration["Orleans:ClusterId"] ?? "optruns");
+        var serviceId = configuration["Orleans:ServiceId"] ?? "optruns";
+        var clusterId = configuration["Orleans:ClusterId"] ?? "optruns";
+        // Calls continue the HTTP request's trace into the silos.
+        client.AddActivityPropagation();
+        if (configuration["Orleans:Gateways"] is { Length: > 0 } gateways)
+        {
+            var endpoints = gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(g => System.Net.IPEndPoint.Parse(g.Replace("localhost", "127.0.0.1", StringComparison.OrdinalIgnoreCase)))
+                .ToArray();
+            client.UseStaticClustering(endpoints);
+            client.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ServiceId, o.ClusterId) = (serviceId, clusterId));
+        }
+        else
+        {
+            client.UseLocalhostClustering(configuration.GetValue("Orleans:GatewayPort", 30000), serviceId, clusterId);
+        }
+
         return client;
     }
 }

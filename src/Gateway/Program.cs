@@ -6,15 +6,18 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddOptimizationRunsClient();
 builder.AddGatewayServices();
+builder.AddGatewayTelemetry();
 
 var app = builder.Build();
 
+app.UseTraceIdHeader();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseBodySizeLimit(app.Configuration.GetValue("Gateway:MaxBodyBytes", GatewayServices.DefaultMaxBodyBytes));
 app.UseAuthentication();
 app.UseAuthorization();
 
+app.MapPrometheusScrapingEndpoint();
 app.MapOpenApi();
 app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/v1.json"));
 app.MapHealthApi();

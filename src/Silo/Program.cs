@@ -13,6 +13,7 @@ if (builder.Configuration.GetValue("Database:MigrateOnStart", false))
     builder.Services.AddHostedService<MigrateOnStart>();
 }
 
+builder.AddSiloTelemetry();
 builder.UseOrleans(silo => silo
     .AddOptimizationRunsClustering(builder.Configuration)
     .AddOptimizationRuns(builder.Configuration));

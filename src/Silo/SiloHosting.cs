@@ -27,6 +27,8 @@ public static class SiloHosting
                 $"ConnectionStrings__{DataServices.ConnectionStringName} is not set: the silo needs PostgreSQL (scripts/run sets one up).");
         }
 
+        // Grain calls continue the caller's trace (W3C trace context through Orleans messages).
+        silo.AddActivityPropagation();
         silo.AddAdoNetGrainStorage(RunStorage, o =>
         {
             o.Invariant = AdoNetInvariant;

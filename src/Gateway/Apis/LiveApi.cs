@@ -36,9 +36,17 @@ public static class LiveApi
     private static async IAsyncEnumerable<SseItem<string>> Stream(
         IRunGrain grain, long afterEventId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var runEvent in grain.WatchAsync(afterEventId, cancellationToken).WithCancellation(cancellationToken))
+        GatewayTelemetry.SseSubscribers.Add(1);
+        try
         {
-            yield return new SseItem<string>(runEvent.PayloadJson, runEvent.Kind.ToName()) { EventId = runEvent.Id.ToString() };
+            await foreach (var runEvent in grain.WatchAsync(afterEventId, cancellationToken).WithCancellation(cancellationToken))
+            {
+                yield return new SseItem<string>(runEvent.PayloadJson, runEvent.Kind.ToName()) { EventId = runEvent.Id.ToString() };
+            }
+        }
+        finally
+        {
+            GatewayTelemetry.SseSubscribers.Add(-1);
         }
     }
 }

@@ -19,8 +19,16 @@ public sealed class SmallBufferClusterFixture : ClusterFixture
     };
 }
 
+/// <summary>Runs alone, so the process's memory reflects this test's load only.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class OverloadCollection : ICollectionFixture<SmallBufferClusterFixture>
+{
+    public const string Name = "overload";
+}
+
 /// <summary>When the database stalls, callers wait up to a bound and are then refused; memory stays flat.</summary>
-public sealed class OverloadTests(SmallBufferClusterFixture fixture) : IClassFixture<SmallBufferClusterFixture>
+[Collection(OverloadCollection.Name)]
+public sealed class OverloadTests(SmallBufferClusterFixture fixture)
 {
     private static List<SampleRecord> Batch(int batch) =>
         Enumerable.Range(0, 50).Select(k => RunScenario.Sample(1, batch * 50 + k)).ToList();

@@ -1,0 +1,28 @@
+using Npgsql;
+using OpenTelemetry.Metrics;
+using OptimizationRuns.Telemetry;
+
+namespace OptimizationRuns.Silo;
+
+/// <summary>The silo's telemetry: our spans and Orleans', Npgsql's command spans, and metrics.</summary>
+public static class SiloTelemetry
+{
+    /// <summary>
+    /// Adds telemetry; with <c>Telemetry:PrometheusPort</c> set, metrics are also served for scraping at
+    /// <c>http://localhost:{port}/metrics</c>.
+    /// </summary>
+    public static IHostApplicationBuilder AddSiloTelemetry(this IHostApplicationBuilder builder)
+    {
+        var prometheusPort = builder.Configuration.GetValue<int?>("Telemetry:PrometheusPort");
+        return builder.AddOptimizationRunsTelemetry("optruns-silo",
+            tracing => tracing.AddNpgsql(),
+            metrics =>
+            {
+                metrics.AddNpgsqlInstrumentation();
+                if (prometheusPort is { } port)
+                {
+                    metrics.AddPrometheusHttpListener(o => (o.Host, o.Port) = ("localhost", port));
+                }
+            });
+    }
+}
