@@ -41,6 +41,8 @@ public class ClusterFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(SiloCount);
         builder.Options.ClusterId = ClusterId;
         builder.ConfigureSilo((_, silo) => silo.AddOptimizationRuns(configuration));
+        // As the gateway's own client does: grain calls continue the HTTP request's trace.
+        builder.ConfigureClient(client => client.AddActivityPropagation());
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }

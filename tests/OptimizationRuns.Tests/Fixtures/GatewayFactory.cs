@@ -6,7 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace OptimizationRuns.Tests.Fixtures;
 
 /// <summary>The real gateway pipeline, calling grains through the test cluster's client.</summary>
-public sealed class GatewayFactory(IClusterClient client, IReadOnlyDictionary<string, string?>? settings = null)
+public sealed class GatewayFactory(
+    IClusterClient client, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -17,10 +18,11 @@ public sealed class GatewayFactory(IClusterClient client, IReadOnlyDictionary<st
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureTestServices(services =>
+        builder.ConfigureTestServices(collection =>
         {
-            services.AddSingleton(client);
-            services.AddSingleton<IGrainFactory>(client);
+            collection.AddSingleton(client);
+            collection.AddSingleton<IGrainFactory>(client);
+            services?.Invoke(collection);
         });
     }
 }
