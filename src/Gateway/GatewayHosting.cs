@@ -31,8 +31,7 @@ public static class GatewayHosting
         if (configuration["Orleans:Gateways"] is { Length: > 0 } gateways)
         {
             var endpoints = gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(g => System.Net.IPEndPoint.Parse(g.Replace("localhost", "127.0.0.1", StringComparison.OrdinalIgnoreCase)))
-                .ToArray();
+                .Select(Resolve).ToArray();
             client.UseStaticClustering(endpoints);
             client.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ServiceId, o.ClusterId) = (serviceId, clusterId));
         }
@@ -42,5 +41,19 @@ public static class GatewayHosting
         }
 
         return client;
+    }
+
+    // "host:port" with an IP or a name (compose service names resolve through DNS).
+    private static System.Net.IPEndPoint Resolve(string endpoint)
+    {
+        if (System.Net.IPEndPoint.TryParse(endpoint, out var parsed))
+        {
+            return parsed;
+        }
+
+        var colon = endpoint.LastIndexOf(':');
+        var host = endpoint[..colon];
+        var address = System.Net.Dns.GetHostAddresses(host).First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+        return new System.Net.IPEndPoint(address, int.Parse(endpoint[(colon + 1)..]));
     }
 }

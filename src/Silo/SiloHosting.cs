@@ -62,7 +62,8 @@ public static class SiloHosting
                 o.Invariant = AdoNetInvariant;
                 o.ConnectionString = configuration.GetConnectionString(DataServices.ConnectionStringName);
             });
-            silo.ConfigureEndpoints(System.Net.IPAddress.Loopback, siloPort, gatewayPort);
+            silo.ConfigureEndpoints(AdvertisedAddress(configuration["Orleans:AdvertisedHost"]), siloPort, gatewayPort,
+                listenOnAnyHostAddress: true);
             silo.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, serviceId));
         }
         else
@@ -71,5 +72,25 @@ public static class SiloHosting
         }
 
         return silo;
+    }
+
+    /// <summary>
+    /// The address other silos and clients reach this one at: <c>Orleans:AdvertisedHost</c> as an IP or a
+    /// host name, <c>auto</c> for this machine's own name (containers), 127.0.0.1 by default.
+    /// </summary>
+    private static System.Net.IPAddress AdvertisedAddress(string? host)
+    {
+        if (string.IsNullOrWhiteSpace(host))
+        {
+            return System.Net.IPAddress.Loopback;
+        }
+
+        if (System.Net.IPAddress.TryParse(host, out var address))
+        {
+            return address;
+        }
+
+        var name = host == "auto" ? System.Net.Dns.GetHostName() : host;
+        return System.Net.Dns.GetHostAddresses(name).First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
     }
 }
