@@ -46,7 +46,7 @@ public static class SiloHosting
     }
 
     /// <summary>
-    /// Cluster and service ids (<c>Orleans:ClusterId</c>, <c>Orleans:ServiceId</c>, default <c>optruns</c>) and membership: ADO.NET on PostgreSQL when <c>Orleans:Clustering</c> is <c>AdoNet</c> (several silos),
+    /// Cluster and service ids (<c>Orleans:ClusterId</c>, <c>Orleans:ServiceId</c>, default <c>optruns</c>) and membership: ADO.NET on PostgreSQL when <c>Cluster:Membership</c> is <c>AdoNet</c> (not under <c>Orleans:</c>, whose Clustering section Orleans reads itself) (several silos),
     /// else localhost clustering on <c>Orleans:SiloPort</c> / <c>Orleans:GatewayPort</c>.
     /// </summary>
     public static ISiloBuilder AddOptimizationRunsClustering(this ISiloBuilder silo, IConfiguration configuration)
@@ -55,7 +55,7 @@ public static class SiloHosting
         var serviceId = configuration["Orleans:ServiceId"] ?? "optruns";
         var siloPort = configuration.GetValue("Orleans:SiloPort", 11111);
         var gatewayPort = configuration.GetValue("Orleans:GatewayPort", 30000);
-        if (string.Equals(configuration["Orleans:Clustering"], "AdoNet", StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(configuration["Cluster:Membership"], "AdoNet", StringComparison.OrdinalIgnoreCase))
         {
             silo.UseAdoNetClustering(o =>
             {
