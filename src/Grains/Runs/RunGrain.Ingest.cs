@@ -369,7 +369,7 @@ public sealed partial class RunGrain
         if (Status != statusBefore)
         {
             PublishStatus(statusBefore, Status, statusBefore == RunStatus.Stalled ? "write resumed" : "first write");
-            _ = OnStatusChangedAsync();
+            _ = FollowStatusAsync();
         }
     }
 

@@ -9,6 +9,7 @@ public sealed partial class RunGrain
     private const string StallReminder = "stall-watch";
     private IGrainTimer? _stallTimer;
     private IGrainTimer? _checkpointTimer;
+    private readonly SemaphoreSlim _checkpointLock = new(1, 1);
     private bool _liveDirty;
 
     /// <inheritdoc />
@@ -124,6 +125,8 @@ public sealed partial class RunGrain
         }
     }
 
+    // Checkpoints come from timers, heartbeats and status changes, which interleave: one write at a
+    // time, or two writes would race on the same ETag.
     private async Task CheckpointAsync(bool force = false)
     {
         if (_run is null || (!_liveDirty && !force && live.State.LastEventId == _events.LastId))
@@ -131,8 +134,29 @@ public sealed partial class RunGrain
             return;
         }
 
-        live.State.LastEventId = _events.LastId;
-        _liveDirty = false;
-        await live.WriteStateAsync();
+        await _checkpointLock.WaitAsync();
+        try
+        {
+            live.State.LastEventId = _events.LastId;
+            _liveDirty = false;
+            await live.WriteStateAsync();
+        }
+        finally
+        {
+            _checkpointLock.Release();
+        }
+    }
+
+    // Status bookkeeping after a commit runs beside the callers' answers; its failure is logged, not lost.
+    private async Task FollowStatusAsync()
+    {
+        try
+        {
+            await OnStatusChangedAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Run {RunId}: could not update timers and reminder after a status change", _runId);
+        }
     }
 }
