@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Ingest benchmark: optimizer workers recording sample batches through the run grains of the real silo
+# binary, against the raw ceiling (the same rows binary-COPYed straight into optimization_samples), in
+# alternating rounds. Sets up a database of its own on this checkout's local PostgreSQL (as scripts/test
+# does), starts the silo on its own ports, runs bench/Ingest, then stops the silo and drops the database.
+# The last line printed is one JSON object (samples_per_s, raw_copy_per_s, ratio, p50_ms, p95_ms, p99_ms, …).
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+
+usage() {
+  cat <<'TXT'
+Usage: bench/ingest.sh [options]
+
+Options for this script:
+  --silo-port N         the benchmark silo's silo-to-silo port (default 11211)
+  --gateway-port N      the benchmark silo's gateway port (default 30200)
+  --keep-database       do not drop the benchmark database at the end (its name is printed)
+
+Options passed to the load generator (bench/Ingest):
+  --runs N              runs written at once (default 16)
+  --workers N           concurrent optimizer workers, spread over the runs (default 64)
+  --batch N             samples per RecordSamplesAsync call (default 50)
+  --payload-bytes N     approximate bytes of one sample as sent (default 490)
+  --batches N           batches each worker sends per round (default 100)
+  --duration S          instead of --batches: each round lasts S seconds
+  --repeat N            measured rounds of each kind, alternating raw and grains (default 3)
+  --warmup N            batches per worker in one unmeasured warm-up round of each kind (default 60; 0: none)
+  --iteration-every N   a run records an iteration every N batches of its workers (default 10)
+  --paced-fraction F    then one paced round offering F × the median grain rate, workers on a fixed
+                        schedule, to read the acknowledgement latency below saturation (default 0.5; 0: none)
+  --paced-seconds S     how long the paced round lasts (default 10)
+
+Environment: OPTRUNS_PG_PORT (default 54329) picks the local PostgreSQL; BENCH_SILO_ENV may hold extra
+KEY=VALUE settings for the silo (e.g. "Runs__MaxSamplesPerCommit=5000"). The silo's log goes to
+.data/logs/bench-ingest-silo.log. Takes about 2-3 minutes with the defaults (build included).
+TXT
+}
+
+CONFIGURATION=Release
+silo_port=11211
+gateway_port=30200
+keep_database=0
+passthrough=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --silo-port) silo_port="${2:?--silo-port needs a value}"; shift 2 ;;
+    --gateway-port) gateway_port="${2:?--gateway-port needs a value}"; shift 2 ;;
+    --keep-database) keep_database=1; shift ;;
+    --runs|--workers|--batch|--payload-bytes|--batches|--duration|--repeat|--warmup|--iteration-every|--paced-fraction|--paced-seconds)
+      passthrough+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    *) usage >&2; die "unknown option: $1" ;;
+  esac
+done
+
+database="optruns_bench_$$"
+logs="$OPTRUNS_ROOT/.data/logs"
+silo_log="$logs/bench-ingest-silo.log"
+result_file=$(mktemp)
+silo_pid=""
+
+cleanup() {
+  trap - EXIT
+  if [ -n "$silo_pid" ] && kill -0 "$silo_pid" 2>/dev/null; then
+    kill -TERM "$silo_pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$silo_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$silo_pid" 2>/dev/null || true
+    wait "$silo_pid" 2>/dev/null || true
+  fi
+  silo_pid=""
+  if [ "$keep_database" = 0 ]; then drop_database "$database"; fi
+  if [ "${PG_STARTED_HERE:-0}" = 1 ]; then stop_local_postgres; fi
+  rm -f "$result_file"
+}
+trap 'exit 130' INT TERM
+trap cleanup EXIT
+
+# The benchmark owns its database, so it never measures or disturbs someone else's rows.
+unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
+ensure_local_postgres
+ensure_database "$database"
+export_local_connection_strings "$database"
+log "benchmark database: $database on 127.0.0.1:$OPTRUNS_PG_PORT"
+
+build_solution "$CONFIGURATION"
+migrate_up "$CONFIGURATION"
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_free "$gateway_port" || die "port $gateway_port is taken: pass --gateway-port"
+port_free "$silo_port" || die "port $silo_port is taken: pass --silo-port"
+
+mkdir -p "$logs"
+log "starting the silo (gateway 127.0.0.1:$gateway_port, log $silo_log)"
+(
+  export DOTNET_ENVIRONMENT=Production Orleans__SiloPort="$silo_port" Orleans__GatewayPort="$gateway_port"
+  for kv in ${BENCH_SILO_ENV:-}; do export "${kv?}"; done
+  exec dotnet "$(silo_dll "$CONFIGURATION")"
+) >"$silo_log" 2>&1 &
+silo_pid=$!
+
+for i in $(seq 1 120); do
+  if ! port_free "$gateway_port"; then break; fi
+  kill -0 "$silo_pid" 2>/dev/null || { tail -n 30 "$silo_log" >&2; die "the silo exited early"; }
+  [ "$i" = 120 ] && die "the silo's gateway did not open within 60 s: see $silo_log"
+  sleep 0.5
+done
+log "the silo accepts clients"
+
+bench_dll="$OPTRUNS_ROOT/bench/Ingest/bin/$CONFIGURATION/net10.0/OptimizationRuns.Bench.Ingest.dll"
+set +e
+dotnet "$bench_dll" --gateway-port "$gateway_port" --silo-pid "$silo_pid" --result-file "$result_file" "${passthrough[@]}"
+status=$?
+set -e
+[ "$status" = 0 ] || log "the load generator exited with $status"
+
+result=$(cat "$result_file" 2>/dev/null || true)
+cleanup
+[ -n "$result" ] || die "no result"
+# The last line: the figures as one JSON object.
+printf '%s\n' "$result"
+exit "$status"
