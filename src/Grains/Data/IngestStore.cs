@@ -1,4 +1,3 @@
-using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 using OptimizationRuns.Grains.Runs;
@@ -7,38 +6,19 @@ namespace OptimizationRuns.Grains.Data;
 
 /// <summary>
 /// The group-commit transaction of a run: iterations, samples and the run's aggregate columns in one
-/// transaction, under the run's project. Samples go by binary COPY into a session staging table and
-/// then into the table in one INSERT (COPY FROM cannot target a table under row-level security).
-/// The grain has already removed duplicates, so no ON CONFLICT is paid per row.
+/// transaction, under the run's project, sent as one batch (one round trip, then the commit).
+/// Samples go in one INSERT from typed arrays: COPY FROM cannot target a table under row-level
+/// security, and a staging table would cost a truncation per commit. The grain has already removed
+/// duplicates, so no ON CONFLICT is paid per row.
 /// </summary>
 public sealed class IngestStore(NpgsqlDataSource dataSource)
 {
-    // Kept for the physical connection's life (the data source does not reset sessions), emptied at commit.
-    private const string StagingSql = """
-        CREATE TEMP TABLE IF NOT EXISTS samples_staging (
-            iteration integer, sample_index integer, example_id text, inputs jsonb, expected jsonb, prediction jsonb,
-            score numeric(7,4), success boolean, error text, latency_ms double precision, prompt_tokens integer,
-            completion_tokens integer, cost_usd numeric(14,6), trace_id text, span_id text
-        ) ON COMMIT DELETE ROWS
-        """;
-
-    private const string CopySql = """
-        COPY samples_staging (iteration, sample_index, example_id, inputs, expected, prediction, score, success, error,
-            latency_ms, prompt_tokens, completion_tokens, cost_usd, trace_id, span_id) FROM STDIN (FORMAT BINARY)
-        """;
-
-    private const string InsertSamplesSql = """
-        INSERT INTO optimization_samples (run_id, project_id, iteration, sample_index, example_id, inputs, expected,
-            prediction, score, success, error, latency_ms, prompt_tokens, completion_tokens, cost_usd, trace_id, span_id)
-        SELECT @RunId, @ProjectId, iteration, sample_index, example_id, inputs, expected, prediction, score, success,
-            error, latency_ms, prompt_tokens, completion_tokens, cost_usd, trace_id, span_id
-        FROM samples_staging
-        """;
+    private const string SetProjectSql = "SELECT set_config('app.project_id', $1, true)";
 
     // Samples may arrive before their iteration: its row is created then, and completed when recorded.
     private const string AnnounceIterationsSql = """
         INSERT INTO optimization_iterations (run_id, project_id, iteration)
-        SELECT @RunId, @ProjectId, unnest(@Iterations)
+        SELECT $1, $2, unnest($3::integer[])
         ON CONFLICT (run_id, iteration) DO NOTHING
         """;
 
@@ -47,13 +27,11 @@ public sealed class IngestStore(NpgsqlDataSource dataSource)
         INSERT INTO optimization_iterations AS i (run_id, project_id, iteration, kind, score, params, candidate_program,
             samples_evaluated, samples_successful, samples_failed, prompt_tokens, completion_tokens, cost_usd,
             started_at, completed_at, metadata, trace_id, span_id)
-        VALUES (@RunId, @ProjectId, @Iteration, @Kind, @Score, COALESCE(@Params::jsonb, '{}'), @CandidateProgram::jsonb,
-            @SamplesEvaluated, @SamplesSuccessful, @SamplesFailed, @PromptTokens, @CompletionTokens, @CostUsd,
-            @StartedAt, @CompletedAt, COALESCE(@Metadata::jsonb, '{}'), @TraceId, @SpanId)
+        VALUES ($1, $2, $3, $4, $5, COALESCE($6, '{}'), $7, $8, $9, $10, $11, $12, $13, $14, $15, COALESCE($16, '{}'), $17, $18)
         ON CONFLICT (run_id, iteration) DO UPDATE SET
             kind = EXCLUDED.kind,
             score = COALESCE(EXCLUDED.score, i.score),
-            params = CASE WHEN @Params IS NULL THEN i.params ELSE EXCLUDED.params END,
+            params = CASE WHEN $6 IS NULL THEN i.params ELSE EXCLUDED.params END,
             candidate_program = COALESCE(EXCLUDED.candidate_program, i.candidate_program),
             samples_evaluated = GREATEST(i.samples_evaluated, EXCLUDED.samples_evaluated),
             samples_successful = CASE WHEN EXCLUDED.samples_evaluated >= i.samples_evaluated
@@ -65,9 +43,18 @@ public sealed class IngestStore(NpgsqlDataSource dataSource)
             cost_usd = GREATEST(i.cost_usd, EXCLUDED.cost_usd),
             started_at = COALESCE(EXCLUDED.started_at, i.started_at),
             completed_at = COALESCE(EXCLUDED.completed_at, i.completed_at),
-            metadata = CASE WHEN @Metadata IS NULL THEN i.metadata ELSE EXCLUDED.metadata END,
+            metadata = CASE WHEN $16 IS NULL THEN i.metadata ELSE EXCLUDED.metadata END,
             trace_id = COALESCE(EXCLUDED.trace_id, i.trace_id),
             span_id = COALESCE(EXCLUDED.span_id, i.span_id)
+        """;
+
+    private const string InsertSamplesSql = """
+        INSERT INTO optimization_samples (run_id, project_id, iteration, sample_index, example_id, inputs, expected,
+            prediction, score, success, error, latency_ms, prompt_tokens, completion_tokens, cost_usd, trace_id, span_id)
+        SELECT $1, $2, s.*
+        FROM unnest($3::integer[], $4::integer[], $5::text[], $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::numeric[],
+                    $10::boolean[], $11::text[], $12::double precision[], $13::integer[], $14::integer[], $15::numeric[],
+                    $16::text[], $17::text[]) AS s
         """;
 
     private const string IterationTotalsSql = """
@@ -79,17 +66,17 @@ public sealed class IngestStore(NpgsqlDataSource dataSource)
             completion_tokens = GREATEST(i.completion_tokens, t.completion_tokens),
             cost_usd = GREATEST(i.cost_usd, t.cost_usd),
             avg_latency_ms = COALESCE(t.avg_latency_ms, i.avg_latency_ms)
-        FROM unnest(@Iterations, @Evaluated, @Successful, @Failed, @PromptTokens, @CompletionTokens, @CostUsd, @AvgLatencyMs)
+        FROM unnest($2::integer[], $3::integer[], $4::integer[], $5::integer[], $6::bigint[], $7::bigint[], $8::numeric[],
+                    $9::double precision[])
             AS t(iteration, evaluated, successful, failed, prompt_tokens, completion_tokens, cost_usd, avg_latency_ms)
-        WHERE i.run_id = @RunId AND i.iteration = t.iteration
+        WHERE i.run_id = $1 AND i.iteration = t.iteration
         """;
 
     private const string RunTotalsSql = """
         UPDATE optimization_runs SET
-            status = @Status, samples_evaluated = @Evaluated, samples_successful = @Successful, samples_failed = @Failed,
-            prompt_tokens = @PromptTokens, completion_tokens = @CompletionTokens, cost_usd = @CostUsd,
-            avg_latency_ms = @AvgLatencyMs
-        WHERE id = @RunId
+            status = $2, samples_evaluated = $3, samples_successful = $4, samples_failed = $5,
+            prompt_tokens = $6, completion_tokens = $7, cost_usd = $8, avg_latency_ms = $9
+        WHERE id = $1
         RETURNING status, baseline_score, best_score, best_minibatch_score, improvement, improvement_pct,
             completed_iterations, current_iteration, best_iteration, start_time, updated_at
         """;
@@ -97,118 +84,149 @@ public sealed class IngestStore(NpgsqlDataSource dataSource)
     /// <summary>Commits <paramref name="batch"/> in one transaction; returns what the database derived for the run.</summary>
     public async Task<RunDerivedRow> CommitAsync(Guid projectId, Guid runId, IngestBatch batch, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var connection = scope.Connection;
-        var transaction = scope.Transaction;
-        var ids = new { RunId = runId, ProjectId = projectId };
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var commands = new NpgsqlBatch(connection, transaction);
 
+        commands.BatchCommands.Add(Command(SetProjectSql, Text(projectId.ToString())));
         if (batch.SampleIterations.Count > 0)
         {
-            await connection.ExecuteAsync(new CommandDefinition(AnnounceIterationsSql,
-                new { RunId = runId, ProjectId = projectId, Iterations = batch.SampleIterations.ToArray() },
-                transaction, cancellationToken: cancellationToken));
+            commands.BatchCommands.Add(Command(AnnounceIterationsSql,
+                Value(runId), Value(projectId), Array(batch.SampleIterations.ToArray(), NpgsqlDbType.Integer)));
         }
 
         foreach (var iteration in batch.Iterations)
         {
-            await connection.ExecuteAsync(new CommandDefinition(UpsertIterationSql, IterationParameters(ids.RunId, ids.ProjectId, iteration),
-                transaction, cancellationToken: cancellationToken));
+            commands.BatchCommands.Add(UpsertIteration(runId, projectId, iteration));
         }
 
         if (batch.Samples.Count > 0)
         {
-            await connection.ExecuteAsync(new CommandDefinition(StagingSql, transaction: transaction, cancellationToken: cancellationToken));
-            await CopySamplesAsync(connection, batch.Samples, cancellationToken);
-            await connection.ExecuteAsync(new CommandDefinition(InsertSamplesSql, ids, transaction, cancellationToken: cancellationToken));
+            commands.BatchCommands.Add(InsertSamples(runId, projectId, batch.Samples));
         }
 
         if (batch.IterationTotals.Count > 0)
         {
-            var totals = batch.IterationTotals.OrderBy(t => t.Key).ToList();
-            await connection.ExecuteAsync(new CommandDefinition(IterationTotalsSql, new
-            {
-                RunId = runId,
-                Iterations = totals.Select(t => t.Key).ToArray(),
-                Evaluated = totals.Select(t => (int)t.Value.Evaluated).ToArray(),
-                Successful = totals.Select(t => (int)t.Value.Successful).ToArray(),
-                Failed = totals.Select(t => (int)t.Value.Failed).ToArray(),
-                PromptTokens = totals.Select(t => t.Value.PromptTokens).ToArray(),
-                CompletionTokens = totals.Select(t => t.Value.CompletionTokens).ToArray(),
-                CostUsd = totals.Select(t => t.Value.CostUsd).ToArray(),
-                AvgLatencyMs = totals.Select(t => t.Value.AvgLatencyMs).ToArray(),
-            }, transaction, cancellationToken: cancellationToken));
+            commands.BatchCommands.Add(IterationTotals(runId, batch.IterationTotals));
         }
 
         var run = batch.RunTotals;
-        var derived = await connection.QuerySingleAsync<RunDerivedRow>(new CommandDefinition(RunTotalsSql, new
-        {
-            RunId = runId,
-            Status = batch.Status.ToName(),
-            run.Evaluated,
-            run.Successful,
-            run.Failed,
-            run.PromptTokens,
-            run.CompletionTokens,
-            run.CostUsd,
-            run.AvgLatencyMs,
-        }, transaction, cancellationToken: cancellationToken));
+        commands.BatchCommands.Add(Command(RunTotalsSql,
+            Value(runId), Text(batch.Status.ToName()), Value(run.Evaluated), Value(run.Successful), Value(run.Failed),
+            Value(run.PromptTokens), Value(run.CompletionTokens), Value(run.CostUsd), Nullable(run.AvgLatencyMs, NpgsqlDbType.Double)));
 
-        await scope.CommitAsync(cancellationToken);
+        var derived = await ReadLastRowAsync(commands, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return derived;
     }
 
-    private static object IterationParameters(Guid runId, Guid projectId, IterationRecord iteration) => new
+    // The run's derived columns come back from the batch's last statement (the only one with 11 columns).
+    private static async Task<RunDerivedRow> ReadLastRowAsync(NpgsqlBatch commands, CancellationToken cancellationToken)
     {
-        RunId = runId,
-        ProjectId = projectId,
-        iteration.Iteration,
-        Kind = iteration.Kind.ToName(),
-        iteration.Score,
-        Params = iteration.ParamsJson,
-        CandidateProgram = iteration.CandidateProgramJson,
-        SamplesEvaluated = iteration.SamplesEvaluated ?? 0,
-        SamplesSuccessful = iteration.SamplesSuccessful ?? 0,
-        SamplesFailed = iteration.SamplesFailed ?? 0,
-        PromptTokens = iteration.PromptTokens ?? 0,
-        CompletionTokens = iteration.CompletionTokens ?? 0,
-        CostUsd = iteration.CostUsd ?? 0,
-        StartedAt = iteration.StartedAt,
-        CompletedAt = iteration.CompletedAt,
-        Metadata = iteration.MetadataJson,
-        iteration.TraceId,
-        iteration.SpanId,
-    };
-
-    private static async Task CopySamplesAsync(NpgsqlConnection connection, List<SampleRecord> samples, CancellationToken cancellationToken)
-    {
-        await using var writer = await connection.BeginBinaryImportAsync(CopySql, cancellationToken);
-        foreach (var s in samples)
+        await using var reader = await commands.ExecuteReaderAsync(cancellationToken);
+        RunDerivedRow? derived = null;
+        do
         {
-            await writer.StartRowAsync(cancellationToken);
-            await writer.WriteAsync(s.Iteration, NpgsqlDbType.Integer, cancellationToken);
-            await writer.WriteAsync(s.SampleIndex, NpgsqlDbType.Integer, cancellationToken);
-            await WriteNullableAsync(writer, s.ExampleId, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(writer, s.InputsJson, NpgsqlDbType.Jsonb, cancellationToken);
-            await WriteNullableAsync(writer, s.ExpectedJson, NpgsqlDbType.Jsonb, cancellationToken);
-            await WriteNullableAsync(writer, s.PredictionJson, NpgsqlDbType.Jsonb, cancellationToken);
-            await WriteNullableAsync(writer, s.Score, NpgsqlDbType.Numeric, cancellationToken);
-            await writer.WriteAsync(s.Success, NpgsqlDbType.Boolean, cancellationToken);
-            await WriteNullableAsync(writer, s.Error, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(writer, s.LatencyMs, NpgsqlDbType.Double, cancellationToken);
-            await writer.WriteAsync(s.PromptTokens, NpgsqlDbType.Integer, cancellationToken);
-            await writer.WriteAsync(s.CompletionTokens, NpgsqlDbType.Integer, cancellationToken);
-            await writer.WriteAsync(s.CostUsd, NpgsqlDbType.Numeric, cancellationToken);
-            await WriteNullableAsync(writer, s.TraceId, NpgsqlDbType.Text, cancellationToken);
-            await WriteNullableAsync(writer, s.SpanId, NpgsqlDbType.Text, cancellationToken);
+            if (reader.FieldCount == 11 && await reader.ReadAsync(cancellationToken))
+            {
+                derived = new RunDerivedRow
+                {
+                    Status = reader.GetString(0),
+                    BaselineScore = NullableAt<decimal>(reader, 1),
+                    BestScore = NullableAt<decimal>(reader, 2),
+                    BestMinibatchScore = NullableAt<decimal>(reader, 3),
+                    Improvement = NullableAt<decimal>(reader, 4),
+                    ImprovementPct = NullableAt<decimal>(reader, 5),
+                    CompletedIterations = reader.GetInt32(6),
+                    CurrentIteration = NullableAt<int>(reader, 7),
+                    BestIteration = NullableAt<int>(reader, 8),
+                    StartTime = NullableAt<DateTime>(reader, 9),
+                    UpdatedAt = reader.GetDateTime(10),
+                };
+            }
         }
+        while (await reader.NextResultAsync(cancellationToken));
 
-        await writer.CompleteAsync(cancellationToken);
+        return derived ?? throw new InvalidOperationException("The run row was not updated: it is not visible in this project.");
     }
 
-    private static Task WriteNullableAsync(NpgsqlBinaryImporter writer, string? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
-        value is null ? writer.WriteNullAsync(cancellationToken) : writer.WriteAsync(value, type, cancellationToken);
+    private static T? NullableAt<T>(NpgsqlDataReader reader, int ordinal) where T : struct =>
+        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<T>(ordinal);
 
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
-        where T : struct =>
-        value is { } v ? writer.WriteAsync(v, type, cancellationToken) : writer.WriteNullAsync(cancellationToken);
+    private static NpgsqlBatchCommand UpsertIteration(Guid runId, Guid projectId, IterationRecord it) => Command(UpsertIterationSql,
+        Value(runId), Value(projectId), Value(it.Iteration), Text(it.Kind.ToName()), Nullable(it.Score, NpgsqlDbType.Numeric),
+        Json(it.ParamsJson), Json(it.CandidateProgramJson), Value(it.SamplesEvaluated ?? 0), Value(it.SamplesSuccessful ?? 0),
+        Value(it.SamplesFailed ?? 0), Value(it.PromptTokens ?? 0L), Value(it.CompletionTokens ?? 0L), Value(it.CostUsd ?? 0m),
+        Nullable(it.StartedAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz), Nullable(it.CompletedAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz), Json(it.MetadataJson),
+        Text(it.TraceId), Text(it.SpanId));
+
+    private static NpgsqlBatchCommand InsertSamples(Guid runId, Guid projectId, List<SampleRecord> samples)
+    {
+        var n = samples.Count;
+        var iteration = new int[n];
+        var index = new int[n];
+        var exampleId = new string?[n];
+        var inputs = new string?[n];
+        var expected = new string?[n];
+        var prediction = new string?[n];
+        var score = new decimal?[n];
+        var success = new bool[n];
+        var error = new string?[n];
+        var latency = new double?[n];
+        var promptTokens = new int[n];
+        var completionTokens = new int[n];
+        var cost = new decimal[n];
+        var traceId = new string?[n];
+        var spanId = new string?[n];
+        for (var i = 0; i < n; i++)
+        {
+            var s = samples[i];
+            (iteration[i], index[i], exampleId[i], inputs[i], expected[i], prediction[i]) =
+                (s.Iteration, s.SampleIndex, s.ExampleId, s.InputsJson, s.ExpectedJson, s.PredictionJson);
+            (score[i], success[i], error[i], latency[i], promptTokens[i], completionTokens[i], cost[i], traceId[i], spanId[i]) =
+                (s.Score, s.Success, s.Error, s.LatencyMs, s.PromptTokens, s.CompletionTokens, s.CostUsd, s.TraceId, s.SpanId);
+        }
+
+        return Command(InsertSamplesSql, Value(runId), Value(projectId),
+            Array(iteration, NpgsqlDbType.Integer), Array(index, NpgsqlDbType.Integer), Array(exampleId, NpgsqlDbType.Text),
+            Array(inputs, NpgsqlDbType.Jsonb), Array(expected, NpgsqlDbType.Jsonb), Array(prediction, NpgsqlDbType.Jsonb),
+            Array(score, NpgsqlDbType.Numeric), Array(success, NpgsqlDbType.Boolean), Array(error, NpgsqlDbType.Text),
+            Array(latency, NpgsqlDbType.Double), Array(promptTokens, NpgsqlDbType.Integer), Array(completionTokens, NpgsqlDbType.Integer),
+            Array(cost, NpgsqlDbType.Numeric), Array(traceId, NpgsqlDbType.Text), Array(spanId, NpgsqlDbType.Text));
+    }
+
+    private static NpgsqlBatchCommand IterationTotals(Guid runId, Dictionary<int, SampleTotals> byIteration)
+    {
+        var totals = byIteration.OrderBy(t => t.Key).ToList();
+        return Command(IterationTotalsSql, Value(runId),
+            Array(totals.Select(t => t.Key).ToArray(), NpgsqlDbType.Integer),
+            Array(totals.Select(t => (int)t.Value.Evaluated).ToArray(), NpgsqlDbType.Integer),
+            Array(totals.Select(t => (int)t.Value.Successful).ToArray(), NpgsqlDbType.Integer),
+            Array(totals.Select(t => (int)t.Value.Failed).ToArray(), NpgsqlDbType.Integer),
+            Array(totals.Select(t => t.Value.PromptTokens).ToArray(), NpgsqlDbType.Bigint),
+            Array(totals.Select(t => t.Value.CompletionTokens).ToArray(), NpgsqlDbType.Bigint),
+            Array(totals.Select(t => t.Value.CostUsd).ToArray(), NpgsqlDbType.Numeric),
+            Array(totals.Select(t => t.Value.AvgLatencyMs).ToArray(), NpgsqlDbType.Double));
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddRange(parameters);
+        return command;
+    }
+
+    private static NpgsqlParameter Value<T>(T value) => new NpgsqlParameter<T> { TypedValue = value };
+
+    private static NpgsqlParameter Text(string? value) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
+
+    private static NpgsqlParameter Json(string? value) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = (object?)value ?? DBNull.Value };
+
+    private static NpgsqlParameter Nullable<T>(T? value, NpgsqlDbType type) where T : struct =>
+        new() { NpgsqlDbType = type, Value = value.HasValue ? value.Value : DBNull.Value };
+
+    private static NpgsqlParameter Array<T>(T[] values, NpgsqlDbType elementType) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | elementType, Value = values };
 }

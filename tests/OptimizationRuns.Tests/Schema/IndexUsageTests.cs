@@ -30,7 +30,8 @@ public sealed class IndexUsageTests(IndexUsageDatabase data) : IClassFixture<Ind
         { "metadata containment", $$"""{{Runs}} AND metadata @> '{"git_sha": "c4ca423"}' {{Newest}}""", "optimization_runs_metadata_gin", false },
         { "tags containment", $"{Runs} AND tags @> ARRAY['prod'] {Newest}", "optimization_runs_tags_gin", false },
         { "q name search", $"{Runs} AND run_name ILIKE '%' || @q || '%' {Newest}", "optimization_runs_name_trgm", false },
-        { "active runs of a project", $"{Runs} AND status IN ('running', 'stalled') ORDER BY updated_at LIMIT 100", "optimization_runs_active_idx", true },
+        // Migration 0004 dropped optimization_runs_active_idx: the live runs of a project are a status filter.
+        { "running runs of a project", $"{Runs} AND status = 'running' {Newest}", "optimization_runs_project_status_created_idx", true },
         // The samples' foreign-key target (run_id, iteration, project_id) leads with the same columns as the
         // primary key, so the planner picks either at equal cost; both serve this read.
         { "iterations of a run", "SELECT * FROM optimization_iterations WHERE run_id = @run ORDER BY iteration", "optimization_iterations_pk|optimization_iterations_project_uq", false },

@@ -8,7 +8,6 @@ namespace OptimizationRuns.Tests.Schema;
 /// <summary>What the service role is and is not: it owns nothing, bypasses nothing, and reads analytics only through the function.</summary>
 public sealed class ServiceRoleTests
 {
-    // Its session's own temporary staging table (IngestStore) is scratch space, not part of the schema.
     [Fact]
     public async Task ServiceRoleOwnsNoTableOrView()
     {
@@ -16,7 +15,7 @@ public sealed class ServiceRoleTests
 
         var owned = await connection.QueryAsync<string>(
             """
-            SELECT tablename FROM pg_tables WHERE tableowner = current_user AND schemaname NOT LIKE 'pg_temp%'
+            SELECT tablename FROM pg_tables WHERE tableowner = current_user
             UNION ALL SELECT matviewname FROM pg_matviews WHERE matviewowner = current_user
             """);
         var tables = await connection.QuerySingleAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'");
