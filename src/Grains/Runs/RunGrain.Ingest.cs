@@ -64,7 +64,9 @@ public sealed partial class RunGrain
         }
         else if (iteration.Score is null || (iteration.Score == known.Score && kind == known.Kind))
         {
-            outcome = IterationOutcome.Duplicate;
+            // The same result again. With details (e.g. the chosen candidates, known only when the
+            // optimizer finishes) it fills them in; bare, it is a retry and changes nothing.
+            outcome = iteration.Score is not null && HasDetails(iteration) ? IterationOutcome.Updated : IterationOutcome.Duplicate;
         }
         else
         {
@@ -145,6 +147,9 @@ public sealed partial class RunGrain
         await EnqueueAsync(new PendingWrite { Samples = fresh });
         return result;
     }
+
+    private static bool HasDetails(IterationRecord iteration) =>
+        iteration.ParamsJson is not null || iteration.CandidateProgramJson is not null || iteration.MetadataJson is not null;
 
     private static long SampleKey(int iteration, int sampleIndex) => ((long)iteration << 32) | (uint)sampleIndex;
 

@@ -113,6 +113,23 @@ public sealed class RunRulesTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ACompletedIterationTakesItsChosenCandidatesLaterWithoutChangingItsScore()
+    {
+        var (_, runId, grain) = await RunScenario.StartRunAsync(fixture.Client);
+        await grain.RecordIterationAsync(new IterationRecord(4, IterationKind.Minibatch, 0.6m));
+
+        var outcome = await grain.RecordIterationAsync(new IterationRecord(4, IterationKind.Minibatch, 0.6m,
+            ParamsJson: """{"predictors":{"0":{"instruction":2,"demos":1}}}"""));
+
+        Assert.Equal(IterationOutcome.Updated, outcome);
+        await using var connection = await TestDatabase.OpenOwnerAsync();
+        var stored = await Dapper.SqlMapper.QuerySingleAsync<string>(connection,
+            "SELECT params->'predictors'->'0'->>'instruction' FROM optimization_iterations WHERE run_id = @runId AND iteration = 4", new { runId });
+        Assert.Equal("2", stored);
+        Assert.Equal(1, (await RunScenario.ReadStoredAsync(runId)).CompletedIterations);
+    }
+
+    [Fact]
     public async Task APendingRunCanBeCancelledButNotSetBackToPending()
     {
         var projectId = await TestDatabase.CreateProjectAsync();
