@@ -172,7 +172,7 @@ public sealed class MultiSiloProcessTests : IAsyncLifetime
             runs.Add(await client.CreateRunAsync());
         }
 
-        const int batches = 30;
+        const int batches = 80;
         const int batchSize = 20;
         var acknowledged = new ConcurrentDictionary<Guid, int>();
         var halfway = new TaskCompletionSource();
@@ -184,7 +184,7 @@ public sealed class MultiSiloProcessTests : IAsyncLifetime
                 var result = await SendUntilAcknowledgedAsync(client, $"/api/optimization/runs/{runId}/samples", HttpJson.Samples(b / 10, b * batchSize, batchSize));
                 acknowledged.AddOrUpdate(runId, batchSize, (_, n) => n + batchSize);
                 Assert.Equal(batchSize, result.GetProperty("accepted").GetInt32());
-                if (Interlocked.Increment(ref progress) == runs.Count * batches / 3)
+                if (Interlocked.Increment(ref progress) == runs.Count * batches / 5)
                 {
                     halfway.TrySetResult();
                 }
@@ -198,7 +198,10 @@ public sealed class MultiSiloProcessTests : IAsyncLifetime
         var stopping = before.OrderByDescending(p => p.Value.Count).First();
         var victim = _silos[_ports.FindIndex(p => p.SiloPort == stopping.Key)];
 
-        await victim.StopGracefullyAsync(TimeSpan.FromSeconds(60));
+        var stopTask = victim.StopGracefullyAsync(TimeSpan.FromSeconds(60));
+        // The stop must land while the workers are still writing, or it proves nothing.
+        Assert.True(Volatile.Read(ref progress) < runs.Count * batches, "the ingest finished before the silo stopped");
+        await stopTask;
         await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(120));
 
         foreach (var runId in runs)
