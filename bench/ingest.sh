@@ -15,6 +15,9 @@ Options for this script:
   --silo-port N         the benchmark silo's silo-to-silo port (default 11211)
   --gateway-port N      the benchmark silo's gateway port (default 30200)
   --keep-database       do not drop the benchmark database at the end (its name is printed)
+  --via grains|http     workers call the grains through the Orleans client (default), or send JSON
+                        through a gateway process this script starts (the REST contract over loopback)
+  --http-port N         that gateway's HTTP port (default 8280)
 
 Options passed to the load generator (bench/Ingest):
   --runs N              runs written at once (default 16)
@@ -40,6 +43,8 @@ CONFIGURATION=Release
 silo_port=11211
 gateway_port=30200
 keep_database=0
+via=grains
+http_port=8280
 passthrough=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +52,9 @@ while [ $# -gt 0 ]; do
     --silo-port) silo_port="${2:?--silo-port needs a value}"; shift 2 ;;
     --gateway-port) gateway_port="${2:?--gateway-port needs a value}"; shift 2 ;;
     --keep-database) keep_database=1; shift ;;
+    --via) via="${2:?--via needs grains or http}"; shift 2
+      case "$via" in grains|http) ;; *) die "--via takes grains or http" ;; esac ;;
+    --http-port) http_port="${2:?--http-port needs a value}"; shift 2 ;;
     --runs|--workers|--batch|--payload-bytes|--batches|--duration|--repeat|--warmup|--iteration-every|--paced-fraction|--paced-seconds)
       passthrough+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -58,9 +66,15 @@ logs="$OPTRUNS_ROOT/.data/logs"
 silo_log="$logs/bench-ingest-silo.log"
 result_file=$(mktemp)
 silo_pid=""
+gateway_pid=""
 
 cleanup() {
   trap - EXIT
+  if [ -n "$gateway_pid" ] && kill -0 "$gateway_pid" 2>/dev/null; then
+    kill -TERM "$gateway_pid" 2>/dev/null || true
+    wait "$gateway_pid" 2>/dev/null || true
+  fi
+  gateway_pid=""
   if [ -n "$silo_pid" ] && kill -0 "$silo_pid" 2>/dev/null; then
     kill -TERM "$silo_pid" 2>/dev/null || true
     for _ in $(seq 1 60); do kill -0 "$silo_pid" 2>/dev/null || break; sleep 0.5; done
@@ -105,6 +119,25 @@ for i in $(seq 1 120); do
   sleep 0.5
 done
 log "the silo accepts clients"
+
+if [ "$via" = http ]; then
+  port_free "$http_port" || die "port $http_port is taken: pass --http-port"
+  OPTRUNS_ADMIN_KEY="bench_$(random_secret)"
+  export OPTRUNS_ADMIN_KEY
+  log "starting the gateway on http://127.0.0.1:$http_port (log $logs/bench-ingest-gateway.log)"
+  (
+    export DOTNET_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$http_port" Orleans__GatewayPort="$gateway_port"
+    exec dotnet "$(gateway_dll "$CONFIGURATION")"
+  ) >"$logs/bench-ingest-gateway.log" 2>&1 &
+  gateway_pid=$!
+  for i in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:$http_port/health/ready" >/dev/null 2>&1; then break; fi
+    kill -0 "$gateway_pid" 2>/dev/null || { tail -n 30 "$logs/bench-ingest-gateway.log" >&2; die "the gateway exited early"; }
+    [ "$i" = 120 ] && die "the gateway was not ready within 60 s"
+    sleep 0.5
+  done
+  passthrough+=(--via http --http-url "http://127.0.0.1:$http_port")
+fi
 
 bench_dll="$OPTRUNS_ROOT/bench/Ingest/bin/$CONFIGURATION/net10.0/OptimizationRuns.Bench.Ingest.dll"
 set +e

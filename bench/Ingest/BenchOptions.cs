@@ -26,6 +26,10 @@ public sealed class BenchOptions
                                 acknowledgement latency below saturation (default 0.5; 0: none)
           --paced-seconds S     how long the paced round lasts (default 10)
           --iteration-every N   a run records an iteration every N batches of its workers (default 10)
+          --via grains|http     how workers write: grain calls through the Orleans client (default), or JSON
+                                through the REST gateway at --http-url with a project key made with the
+                                admin key in OPTRUNS_ADMIN_KEY
+          --http-url URL        the gateway, for --via http (default http://127.0.0.1:8080)
           --gateway-port N      the silo's gateway port (default 30000)
           --cluster-id ID       (default optruns)
           --service-id ID       (default optruns)
@@ -46,6 +50,8 @@ public sealed class BenchOptions
     public double PacedFraction { get; private set; } = 0.5;
     public double PacedSeconds { get; private set; } = 10;
     public int GatewayPort { get; private set; } = 30000;
+    public string Via { get; private set; } = "grains";
+    public string HttpUrl { get; private set; } = "http://127.0.0.1:8080";
     public string ClusterId { get; private set; } = "optruns";
     public string ServiceId { get; private set; } = "optruns";
     public string? ResultFile { get; private set; }
@@ -83,6 +89,10 @@ public sealed class BenchOptions
                 case "--paced-fraction": o.PacedFraction = Number(0, 10); break;
                 case "--paced-seconds": o.PacedSeconds = Number(1, 600); break;
                 case "--gateway-port": o.GatewayPort = Int(1); break;
+                case "--via":
+                    o.Via = Value() is "grains" or "http" ? args[i] : throw new ArgumentException("--via takes grains or http.");
+                    break;
+                case "--http-url": o.HttpUrl = Value(); break;
                 case "--cluster-id": o.ClusterId = Value(); break;
                 case "--service-id": o.ServiceId = Value(); break;
                 case "--result-file": o.ResultFile = Value(); break;

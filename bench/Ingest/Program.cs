@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OptimizationRuns.Bench.Ingest;
+using OptimizationRuns.Grains.Runs;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -63,7 +64,9 @@ Console.WriteLine($"""
     """);
 
 var cpu = new CpuMeter(options.SiloPid, database.DatabaseName);
-var grains = new GrainRound(cluster, database, projectId, options, workload, cpu);
+var grains = options.Via == "http"
+    ? new GrainRound("http", await HttpWriters.ForProjectAsync(options, projectId, ct), database, options, workload, cpu)
+    : new GrainRound("grains", id => new GrainRunWriter(cluster.GetGrain<IRunGrain>(id, projectId.ToString())), database, options, workload, cpu);
 var raw = new RawCopyRound(database, projectId, options, workload, cpu);
 var results = new List<RoundResult>();
 var duration = options.DurationSeconds is { } d ? TimeSpan.FromSeconds(d) : (TimeSpan?)null;
@@ -84,10 +87,12 @@ for (var round = 1; round <= options.Repeat; round++)
 }
 
 var measuredRaw = results.Where(r => r is { Measured: true, Kind: "raw" }).ToList();
-var measuredGrains = results.Where(r => r is { Measured: true, Kind: "grains" }).ToList();
+var measuredGrains = results.Where(r => r is { Measured: true } && r.Kind != "raw").ToList();
 var samplesPerSecond = Median(measuredGrains.Select(r => r.RowsPerSecond));
 var rawPerSecond = Median(measuredRaw.Select(r => r.RowsPerSecond));
 var ratio = samplesPerSecond / rawPerSecond;
+// The issues' targets: through the grains ≥ 60 % of raw COPY; through HTTP (JSON over loopback) ≥ 40 %.
+var target = options.Via == "http" ? 0.40 : 0.60;
 var p50 = Median(measuredGrains.Select(r => r.P50Ms!.Value));
 var p95 = Median(measuredGrains.Select(r => r.P95Ms!.Value));
 var p99 = Median(measuredGrains.Select(r => r.P99Ms!.Value));
@@ -107,9 +112,9 @@ var (tableRows, tableBytes) = await database.TableSizeAsync(ct);
 Console.WriteLine($"""
 
     summary (medians of {options.Repeat} rounds)
-      through the grains   {samplesPerSecond,9:N0} samples/s committed   ack p50 {p50:0.0} ms  p95 {p95:0.0} ms  p99 {p99:0.0} ms
+      through the {options.Via,-6}   {samplesPerSecond,9:N0} samples/s committed   ack p50 {p50:0.0} ms  p95 {p95:0.0} ms  p99 {p99:0.0} ms
       raw binary COPY      {rawPerSecond,9:N0} rows/s (one connection, as the owner)
-      ratio                {ratio:0.000}   target ≥ 0.60: {(ratio >= 0.60 ? "met" : "MISSED")};  p99 ≤ 50 ms: {(p99 <= 50 ? "met" : "MISSED")}
+      ratio                {ratio:0.000}   target ≥ {target:0.00}: {(ratio >= target ? "met" : "MISSED")};  p99 ≤ 50 ms: {(p99 <= 50 ? "met" : "MISSED")}
       rows: ~{workload.PayloadBytes} bytes per sample as sent, {storedRowBytes} bytes stored (pg_column_size); optimization_samples now {tableRows:N0} rows, {tableBytes / 1048576.0:N0} MiB with indexes
       paced at {paced?.RowsPerSecond ?? 0:N0} samples/s: ack p50 {paced?.P50Ms:0.0} ms  p95 {paced?.P95Ms:0.0} ms  p99 {paced?.P99Ms:0.0} ms (latency counted from when each call was due)
       every round's database count equals what was acknowledged: {(verified ? "yes" : "NO")}
@@ -124,6 +129,7 @@ var json = new JsonObject
     ["p50_ms"] = Math.Round(p50, 2),
     ["p95_ms"] = Math.Round(p95, 2),
     ["p99_ms"] = Math.Round(p99, 2),
+    ["via"] = options.Via,
     ["runs"] = options.Runs,
     ["workers"] = options.Workers,
     ["batch"] = options.Batch,
@@ -141,7 +147,7 @@ var json = new JsonObject
     ["paced_per_s"] = paced is null ? null : Math.Round(paced.RowsPerSecond),
     ["paced_p50_ms"] = paced?.P50Ms is { } pp50 ? Math.Round(pp50, 2) : null,
     ["paced_p99_ms"] = paced?.P99Ms is { } pp99 ? Math.Round(pp99, 2) : null,
-    ["targets_met"] = ratio >= 0.60 && p99 <= 50,
+    ["targets_met"] = ratio >= target && p99 <= 50,
 };
 var line = json.ToJsonString();
 if (options.ResultFile is { } file)

@@ -33,9 +33,12 @@ public abstract class Round(BenchOptions options, Workload workload, CpuMeter cp
     public abstract Task<RoundResult> RunAsync(string label, bool measured, int batches, TimeSpan? duration, CancellationToken cancellationToken);
 }
 
-/// <summary>Optimizer workers calling the run grains of a real silo through the Orleans client.</summary>
+/// <summary>
+/// Optimizer workers writing into the run grains of a real silo: through the Orleans client, or (with an
+/// HTTP writer) as JSON through the gateway. <paramref name="kind"/> names the round in the report.
+/// </summary>
 public sealed class GrainRound(
-    IClusterClient cluster, OwnerDatabase database, Guid projectId, BenchOptions options, Workload workload, CpuMeter cpu)
+    string kind, Func<Guid, IRunWriter> writerFor, OwnerDatabase database, BenchOptions options, Workload workload, CpuMeter cpu)
     : Round(options, workload, cpu)
 {
     private const int MaxAttempts = 200;
@@ -53,14 +56,8 @@ public sealed class GrainRound(
         var runIds = NewRunIds(Options.Runs);
         var seeds = runIds.Select(Workload.Seed).ToArray();
         var interval = offeredRate is { } rate ? TimeSpan.FromSeconds(Options.Workers * (double)Options.Batch / rate) : TimeSpan.Zero;
-        var grains = runIds.Select(id => cluster.GetGrain<IRunGrain>(id, projectId.ToString())).ToArray();
-        await Task.WhenAll(grains.Select(async (grain, r) =>
-        {
-            await grain.CreateAsync(new CreateRun($"bench-{label}-{r}", OptimizerType.Miprov2,
-                """{"auto": "medium", "num_trials": 18, "minibatch_size": 35}""", DatasetName: "hotpotqa-dev",
-                MetricName: "answer_exact_match", TaskModel: "gpt-4o-mini", PromptModel: "gpt-4o"), cancellationToken);
-            await grain.TransitionAsync(new RunTransition(RunStatus.Running), cancellationToken);
-        }));
+        var grains = runIds.Select(writerFor).ToArray();
+        await Task.WhenAll(grains.Select((grain, r) => grain.StartAsync($"bench-{label}-{r}", cancellationToken)));
 
         var latencies = new List<double>[Options.Workers];
         var iterationLatencies = new List<double>[Options.Workers];
@@ -103,7 +100,7 @@ public sealed class GrainRound(
                 {
                     var record = Workload.Iteration(seeds[run], Workload.IterationOf(b), WorkersOf(run));
                     var t1 = Stopwatch.GetTimestamp();
-                    await WithRetriesAsync(() => grain.RecordIterationAsync(record, cancellationToken));
+                    await WithRetriesAsync(async () => { await grain.RecordIterationAsync(record, cancellationToken); return 0; });
                     iterationAcks.Add(Stopwatch.GetElapsedTime(t1).TotalMilliseconds);
                 }
             }
@@ -137,7 +134,7 @@ public sealed class GrainRound(
         await meter.StopAsync();
 
         // Ending the runs (after the clock) lets their grains stop their timers; everything is acknowledged already.
-        await Task.WhenAll(grains.Select(g => g.TransitionAsync(new RunTransition(RunStatus.Completed, FinalScore: 0.6m), cancellationToken)));
+        await Task.WhenAll(grains.Select(g => g.CompleteAsync(cancellationToken)));
         var (rows, runTotals) = await database.CountAsync(runIds, cancellationToken);
 
         var all = latencies.SelectMany(l => l).Order().ToList();
@@ -149,7 +146,7 @@ public sealed class GrainRound(
             problem = $"database holds {rows} rows, runs count {runTotals}; acknowledged {inserted} inserted, {duplicates} duplicates; expected {expected}";
         }
 
-        return new RoundResult("grains", label, measured, inserted, seconds,
+        return new RoundResult(kind, label, measured, inserted, seconds,
             Percentile(all, 0.50), Percentile(all, 0.95), Percentile(all, 0.99), all.Count > 0 ? all[^1] : null,
             iterations.Count > 0 ? Percentile(iterations, 0.99) : null, iterations.Count, overloaded,
             rows, runTotals, problem is null, problem, cpuUse);
