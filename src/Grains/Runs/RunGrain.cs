@@ -313,61 +313,17 @@ public sealed partial class RunGrain(
         _ => false,
     };
 
-    private RunSnapshot Snapshot()
+    // The row as the read side answers it, plus what only the live grain knows.
+    private RunSnapshot Snapshot() => Queries.QueryViews.ToSnapshot(RequireRun()) with
     {
-        var run = RequireRun();
-        return new RunSnapshot
-        {
-            Id = run.Id,
-            ProjectId = run.ProjectId,
-            RunName = run.RunName,
-            OptimizerType = DomainNames.ParseName<OptimizerType>(run.OptimizerType),
-            Status = DomainNames.ParseName<RunStatus>(run.Status),
-            Phase = live.State.Phase,
-            Message = live.State.Message,
-            ConfigJson = run.Config,
-            MetadataJson = run.Metadata,
-            Tags = run.Tags,
-            Description = run.Description,
-            ProgramName = run.ProgramName,
-            DatasetName = run.DatasetName,
-            MetricName = run.MetricName,
-            TaskModel = run.TaskModel,
-            PromptModel = run.PromptModel,
-            BaselineScore = run.BaselineScore,
-            BestScore = run.BestScore,
-            BestMinibatchScore = run.BestMinibatchScore,
-            FinalScore = run.FinalScore,
-            Improvement = run.Improvement,
-            ImprovementPct = run.ImprovementPct,
-            TotalIterations = run.TotalIterations,
-            CompletedIterations = run.CompletedIterations,
-            CurrentIteration = run.CurrentIteration,
-            BestIteration = run.BestIteration,
-            SamplesEvaluated = run.SamplesEvaluated,
-            SamplesSuccessful = run.SamplesSuccessful,
-            SamplesFailed = run.SamplesFailed,
-            PromptTokens = run.PromptTokens,
-            CompletionTokens = run.CompletionTokens,
-            TotalTokens = run.TotalTokens,
-            CostUsd = run.CostUsd,
-            AvgLatencyMs = run.AvgLatencyMs,
-            P50LatencyMs = _latency.Percentile(0.50),
-            P95LatencyMs = _latency.Percentile(0.95),
-            StartTime = Utc(run.StartTime),
-            EndTime = Utc(run.EndTime),
-            DurationMs = run.DurationMs,
-            LastHeartbeatAt = live.State.LastHeartbeatAt,
-            ErrorMessage = run.ErrorMessage,
-            ErrorDetailsJson = run.ErrorDetails,
-            OptimizedProgramJson = run.OptimizedProgram,
-            CreatedAt = Utc(run.CreatedAt)!.Value,
-            UpdatedAt = Utc(run.UpdatedAt)!.Value,
-            CreatedBy = run.CreatedBy,
-            LastEventId = _events.LastId,
-            BufferedSamples = _bufferedSamples,
-        };
-    }
+        Phase = live.State.Phase,
+        Message = live.State.Message,
+        P50LatencyMs = _latency.Percentile(0.50),
+        P95LatencyMs = _latency.Percentile(0.95),
+        LastHeartbeatAt = live.State.LastHeartbeatAt,
+        LastEventId = _events.LastId,
+        BufferedSamples = _bufferedSamples,
+    };
 
     private static DateTimeOffset? Utc(DateTime? value) =>
         value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
