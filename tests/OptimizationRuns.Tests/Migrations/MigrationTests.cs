@@ -1,5 +1,6 @@
 using Xunit;
 using Dapper;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using OptimizationRuns.Silo.Migrations;
@@ -98,5 +99,19 @@ public sealed class MigrationTests
         await using var connection = await database.OpenOwnerAsync();
         Assert.Null(await connection.ExecuteScalarAsync<string?>("SELECT to_regclass('half_done')::text"));
         Assert.Equal(All.Count, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public async Task ASiloConfiguredToMigrateOnStartAppliesThePendingMigrations()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:PostgresOwner"] = database.OwnerConnectionString })
+            .Build();
+
+        await new MigrateOnStart(configuration, NullLogger<MigrateOnStart>.Instance).StartAsync(CancellationToken.None);
+
+        var status = await MigratorFor(database).StatusAsync(CancellationToken.None);
+        Assert.All(status, s => Assert.True(s.Applied, $"{s.Version:D4}_{s.Name} was not applied"));
     }
 }
