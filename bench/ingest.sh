@@ -34,7 +34,8 @@ Options passed to the load generator (bench/Ingest):
   --paced-seconds S     how long the paced round lasts (default 10)
 
 Environment: OPTRUNS_PG_PORT (default 54329) picks the local PostgreSQL; BENCH_SILO_ENV may hold extra
-KEY=VALUE settings for the silo (e.g. "Runs__MaxSamplesPerCommit=5000"). The silo's log goes to
+KEY=VALUE settings for the silo (e.g. "Runs__MaxSamplesPerCommit=5000"), BENCH_GATEWAY_ENV for the gateway
+of --via http (e.g. "Telemetry__Tracing=true" in both, to measure tracing at 100 % sampling). The silo's log goes to
 .data/logs/bench-ingest-silo.log. Takes about 2-3 minutes with the defaults (build included).
 TXT
 }
@@ -127,6 +128,7 @@ if [ "$via" = http ]; then
   log "starting the gateway on http://127.0.0.1:$http_port (log $logs/bench-ingest-gateway.log)"
   (
     export DOTNET_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$http_port" Orleans__GatewayPort="$gateway_port"
+    for kv in ${BENCH_GATEWAY_ENV:-}; do export "${kv?}"; done
     exec dotnet "$(gateway_dll "$CONFIGURATION")"
   ) >"$logs/bench-ingest-gateway.log" 2>&1 &
   gateway_pid=$!
