@@ -2,7 +2,8 @@ using OptimizationRuns.Gateway;
 using OptimizationRuns.Gateway.Apis;
 using Scalar.AspNetCore;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings (appsettings.json) come from beside the binary, wherever it is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.AddOptimizationRunsClient();
 builder.AddGatewayServices();

@@ -1,7 +1,8 @@
 using OptimizationRuns.Silo;
 using OptimizationRuns.Silo.Migrations;
 
-var builder = Host.CreateApplicationBuilder(args);
+// Content root beside the binary: settings files are found there, and no file watcher runs over the checkout.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 if (args.FirstOrDefault() == "migrate")
 {
