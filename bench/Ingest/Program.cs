@@ -76,14 +76,14 @@ if (options.WarmupBatches > 0)
 {
     Console.WriteLine("warm-up (not measured)");
     Report(await raw.RunAsync("raw warm-up", measured: false, options.WarmupBatches, null, ct));
-    Report(await grains.RunAsync("grains warm-up", measured: false, options.WarmupBatches, null, ct));
+    Report(await grains.RunAsync($"{options.Via} warm-up", measured: false, options.WarmupBatches, null, ct));
 }
 
 for (var round = 1; round <= options.Repeat; round++)
 {
     Report(await raw.RunAsync($"raw {round}", measured: true, options.BatchesPerWorker, duration, ct));
     storedRowBytes ??= await database.StoredRowBytesAsync(raw.LastRunIds, ct);
-    Report(await grains.RunAsync($"grains {round}", measured: true, options.BatchesPerWorker, duration, ct));
+    Report(await grains.RunAsync($"{options.Via} {round}", measured: true, options.BatchesPerWorker, duration, ct));
 }
 
 var measuredRaw = results.Where(r => r is { Measured: true, Kind: "raw" }).ToList();
@@ -101,7 +101,7 @@ if (options.PacedFraction > 0 && samplesPerSecond > 0)
 {
     var offered = samplesPerSecond * options.PacedFraction;
     Console.WriteLine($"paced round: {offered:N0} samples/s offered ({options.PacedFraction:0.##} × the median grain rate), workers on a fixed schedule");
-    paced = await grains.RunAsync("grains paced", measured: false, int.MaxValue, TimeSpan.FromSeconds(options.PacedSeconds), offered, ct);
+    paced = await grains.RunAsync($"{options.Via} paced", measured: false, int.MaxValue, TimeSpan.FromSeconds(options.PacedSeconds), offered, ct);
     Report(paced);
 }
 
