@@ -40,6 +40,20 @@ public sealed class ProjectTransaction : IAsyncDisposable
 
     public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
 
+    /// <summary>Runs <paramref name="work"/> in a transaction scoped to <paramref name="projectId"/> and commits it.</summary>
+    public static async Task<T> RunAsync<T>(
+        NpgsqlDataSource dataSource, Guid projectId, Func<ProjectTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var scope = await BeginAsync(dataSource, projectId, cancellationToken);
+        var result = await work(scope);
+        await scope.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    /// <summary>A Dapper command in this transaction.</summary>
+    public Dapper.CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken) =>
+        new(sql, parameters, Transaction, cancellationToken: cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         await Transaction.DisposeAsync();

@@ -66,11 +66,9 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
     /// <summary>The run, or null when it does not exist in <paramref name="projectId"/>.</summary>
     public async Task<RunRow?> LoadAsync(Guid projectId, Guid runId, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var row = await scope.Connection.QuerySingleOrDefaultAsync<RunRow>(
-            new CommandDefinition(SelectSql, new { RunId = runId }, scope.Transaction, cancellationToken: cancellationToken));
-        await scope.CommitAsync(cancellationToken);
-        return row;
+        return await ProjectTransaction.RunAsync(dataSource, projectId, scope =>
+            scope.Connection.QuerySingleOrDefaultAsync<RunRow>(scope.Command(SelectSql, new { RunId = runId }, cancellationToken)),
+            cancellationToken);
     }
 
     /// <summary>
@@ -79,8 +77,7 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<RunRow?> InsertAsync(Guid projectId, Guid runId, CreateRun command, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var row = await scope.Connection.QuerySingleOrDefaultAsync<RunRow>(new CommandDefinition(InsertSql, new
+        return await ProjectTransaction.RunAsync(dataSource, projectId, scope => scope.Connection.QuerySingleOrDefaultAsync<RunRow>(scope.Command(InsertSql, new
         {
             RunId = runId,
             ProjectId = projectId,
@@ -98,16 +95,13 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
             command.BaselineScore,
             command.TotalIterations,
             command.CreatedBy,
-        }, scope.Transaction, cancellationToken: cancellationToken));
-        await scope.CommitAsync(cancellationToken);
-        return row;
+        }, cancellationToken)), cancellationToken);
     }
 
     /// <summary>Writes a status change with its outcome fields; the trigger stamps start and end times.</summary>
     public async Task<RunRow> TransitionAsync(Guid projectId, Guid runId, RunTransition transition, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var row = await scope.Connection.QuerySingleAsync<RunRow>(new CommandDefinition(TransitionSql, new
+        return await ProjectTransaction.RunAsync(dataSource, projectId, scope => scope.Connection.QuerySingleAsync<RunRow>(scope.Command(TransitionSql, new
         {
             RunId = runId,
             Status = transition.Status.ToName(),
@@ -115,16 +109,13 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
             OptimizedProgram = transition.OptimizedProgramJson,
             transition.ErrorMessage,
             ErrorDetails = transition.ErrorDetailsJson,
-        }, scope.Transaction, cancellationToken: cancellationToken));
-        await scope.CommitAsync(cancellationToken);
-        return row;
+        }, cancellationToken)), cancellationToken);
     }
 
     /// <summary>Changes descriptive fields; null ones stay as they are.</summary>
     public async Task<RunRow> UpdateAsync(Guid projectId, Guid runId, RunUpdate update, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var row = await scope.Connection.QuerySingleAsync<RunRow>(new CommandDefinition(UpdateSql, new
+        return await ProjectTransaction.RunAsync(dataSource, projectId, scope => scope.Connection.QuerySingleAsync<RunRow>(scope.Command(UpdateSql, new
         {
             RunId = runId,
             update.RunName,
@@ -138,17 +129,14 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
             update.PromptModel,
             update.TotalIterations,
             update.BaselineScore,
-        }, scope.Transaction, cancellationToken: cancellationToken));
-        await scope.CommitAsync(cancellationToken);
-        return row;
+        }, cancellationToken)), cancellationToken);
     }
 
     /// <summary>Deletes the run, its iterations and its samples.</summary>
     public async Task DeleteAsync(Guid projectId, Guid runId, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        await scope.Connection.ExecuteAsync(new CommandDefinition(DeleteSql, new { RunId = runId }, scope.Transaction, cancellationToken: cancellationToken));
-        await scope.CommitAsync(cancellationToken);
+        await ProjectTransaction.RunAsync(dataSource, projectId, scope =>
+            scope.Connection.ExecuteAsync(scope.Command(DeleteSql, new { RunId = runId }, cancellationToken)), cancellationToken);
     }
 
     /// <summary>Records a heartbeat's progress; null when the run is not visible.</summary>
