@@ -15,6 +15,7 @@ public sealed partial class RunGrain
     private readonly HashSet<long> _pendingSampleKeys = [];
     private readonly Dictionary<int, (IterationRow Row, PendingWrite Write)> _pendingIterations = [];
     private Task? _flushLoop;
+    private Task? _ingestLoad;
     private int _bufferedSamples;
     private bool _ending;
 
@@ -43,6 +44,8 @@ public sealed partial class RunGrain
     public async Task<IterationOutcome> RecordIterationAsync(IterationRecord iteration, CancellationToken cancellationToken = default)
     {
         RunRules.Validate(iteration);
+        RequireWritable();
+        await EnsureIngestStateAsync();
         RequireWritable();
         using var activity = StartActivity("run.record_iteration");
         activity?.SetTag(RunTelemetry.IterationTag, iteration.Iteration);
@@ -95,6 +98,8 @@ public sealed partial class RunGrain
     public async Task<SampleBatchResult> RecordSamplesAsync(IReadOnlyList<SampleRecord> samples, CancellationToken cancellationToken = default)
     {
         RunRules.Validate(samples);
+        RequireWritable();
+        await EnsureIngestStateAsync();
         RequireWritable();
         using var activity = StartActivity("run.record_samples");
         activity?.SetTag(RunTelemetry.BatchSizeTag, samples.Count);
@@ -400,8 +405,22 @@ public sealed partial class RunGrain
         if (exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
             // The database holds rows this activation did not know of: learn them before the retries arrive.
-            await LoadIngestStateAsync(CancellationToken.None);
+            _ingestLoad = LoadIngestStateAsync(CancellationToken.None);
+            await _ingestLoad;
         }
+    }
+
+    private bool IngestLoaded => _ingestLoad is { IsCompletedSuccessfully: true };
+
+    // Concurrent first writes share one load; a failed load is tried again by the next write.
+    private Task EnsureIngestStateAsync()
+    {
+        if (_ingestLoad is null || _ingestLoad.IsFaulted || _ingestLoad.IsCanceled)
+        {
+            _ingestLoad = LoadIngestStateAsync(CancellationToken.None);
+        }
+
+        return _ingestLoad;
     }
 
     private async Task LoadIngestStateAsync(CancellationToken cancellationToken)

@@ -138,6 +138,13 @@ public sealed partial class RunGrain
         try
         {
             live.State.LastEventId = _events.LastId;
+            if (IngestLoaded)
+            {
+                // Cold reads answer the percentiles from here, without loading every sample.
+                live.State.P50LatencyMs = _latency.Percentile(0.50);
+                live.State.P95LatencyMs = _latency.Percentile(0.95);
+            }
+
             _liveDirty = false;
             await live.WriteStateAsync();
         }

@@ -40,9 +40,10 @@ public sealed partial class RunGrain(
             _run = await runs.LoadAsync(_projectId, _runId, cancellationToken);
         }
 
+        // The ingest state (every committed sample key) is loaded by the first write, not here: most
+        // activations of a finished run only answer reads.
         if (_run is not null)
         {
-            await LoadIngestStateAsync(cancellationToken);
             StartLiveTimers();
         }
     }
@@ -74,6 +75,7 @@ public sealed partial class RunGrain(
                     ?? throw new RunConflictException($"The id {_runId} is already taken.");
                 _run = row;
                 ResetIngestState([], []);
+                _ingestLoad = Task.CompletedTask;
                 logger.LogInformation("Run {RunId} created in project {ProjectId}: {RunName} ({OptimizerType})",
                     _runId, _projectId, row.RunName, row.OptimizerType);
             }
@@ -95,7 +97,6 @@ public sealed partial class RunGrain(
             _run = await runs.LoadAsync(_projectId, _runId, cancellationToken);
             if (_run is not null)
             {
-                await LoadIngestStateAsync(cancellationToken);
                 StartLiveTimers();
             }
         }
@@ -318,8 +319,8 @@ public sealed partial class RunGrain(
     {
         Phase = live.State.Phase,
         Message = live.State.Message,
-        P50LatencyMs = _latency.Percentile(0.50),
-        P95LatencyMs = _latency.Percentile(0.95),
+        P50LatencyMs = IngestLoaded ? _latency.Percentile(0.50) : live.State.P50LatencyMs,
+        P95LatencyMs = IngestLoaded ? _latency.Percentile(0.95) : live.State.P95LatencyMs,
         LastHeartbeatAt = live.State.LastHeartbeatAt,
         LastEventId = _events.LastId,
         BufferedSamples = _bufferedSamples,

@@ -46,6 +46,26 @@ public sealed class RunLiveStateTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ARetryAfterReactivationIsStillADuplicate()
+    {
+        var (_, runId, grain) = await RunScenario.StartRunAsync(fixture.Client);
+        var batch = Enumerable.Range(0, 30).Select(i => RunScenario.Sample(2, i)).ToList();
+        await grain.RecordSamplesAsync(batch);
+        await grain.RecordIterationAsync(new IterationRecord(2, IterationKind.Full, 0.5m));
+
+        await fixture.Cluster.DeactivateAsync(grain);
+        var retried = await grain.RecordSamplesAsync(batch);
+        var iteration = await grain.RecordIterationAsync(new IterationRecord(2, IterationKind.Full, 0.5m));
+
+        Assert.Equal(new SampleBatchResult(30, 0, 30), retried);
+        Assert.Equal(IterationOutcome.Duplicate, iteration);
+        var stored = await RunScenario.ReadStoredAsync(runId);
+        Assert.Equal(30, stored.SampleRows);
+        Assert.Equal(30, stored.SamplesEvaluated);
+        Assert.Equal(30, (await grain.GetAsync())!.SamplesEvaluated);
+    }
+
+    [Fact]
     public async Task MovingToAnotherSiloKeepsTheLiveState()
     {
         var grain = await RunWithLiveStateAsync(fixture.Client);
