@@ -15,11 +15,7 @@ public class ClusterFixture : IAsyncLifetime
     private InProcessTestCluster? _cluster;
 
     /// <summary>Settings the fixture's silos see on top of the environment; tests may shorten timings here.</summary>
-    protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["Runs:StallAfter"] = "00:00:03",
-        ["Runs:StallCheckPeriod"] = "00:00:00.500",
-    };
+    protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
     protected virtual short SiloCount => 2;
 
