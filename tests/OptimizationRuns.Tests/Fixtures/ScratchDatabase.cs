@@ -40,6 +40,19 @@ public sealed class ScratchDatabase : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await using var connection = await TestDatabase.OpenOwnerAsync();
-        await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)");
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await connection.ExecuteAsync($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)");
+                return;
+            }
+            catch (PostgresException e) when (attempt < 40 && e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse)
+            {
+                // FORCE may not end an autovacuum worker that is busy in the new tables (it has no role
+                // the owner is a member of): it finishes within moments, so wait and drop again.
+                await Task.Delay(250);
+            }
+        }
     }
 }
