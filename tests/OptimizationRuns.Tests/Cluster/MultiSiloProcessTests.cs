@@ -166,10 +166,20 @@ public sealed class MultiSiloProcessTests : IAsyncLifetime
     public async Task RunsSpreadOverBothSilosAndMoveWhenOneStopsWithNothingAcknowledgedLost()
     {
         using var client = await ProjectClientAsync();
+        // Orleans places each run where it sees room; on a busy machine its first choices may all be
+        // one silo. Runs are added until both silos host some, so the stop has runs to move.
         var runs = new List<Guid>();
-        for (var i = 0; i < 16; i++)
+        for (var round = 0; round < 10; round++)
         {
-            runs.Add(await client.CreateRunAsync());
+            for (var i = round == 0 ? 16 : 4; i > 0; i--)
+            {
+                runs.Add(await client.CreateRunAsync());
+            }
+
+            if ((await PlacementAsync()).Values.All(hosted => hosted.Count > 0))
+            {
+                break;
+            }
         }
 
         // Every worker writes before, during and after the stop: it keeps going until the stop has ended
