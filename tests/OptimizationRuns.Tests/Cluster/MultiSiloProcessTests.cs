@@ -192,7 +192,9 @@ public sealed class MultiSiloProcessTests : IAsyncLifetime
         var acknowledged = new ConcurrentDictionary<Guid, int>();
         var started = 0;
         var allStarted = new TaskCompletionSource();
+        var stopBegun = new TaskCompletionSource();
         var stopped = new TaskCompletionSource();
+        var sentDuringStop = 0;
         var workers = runs.Select(runId => Task.Run(async () =>
         {
             var afterStop = 0;
@@ -200,6 +202,11 @@ public sealed class MultiSiloProcessTests : IAsyncLifetime
             {
                 Assert.True(b < maxBatches, "the silo did not stop while the workers were writing");
                 var stopHadEnded = stopped.Task.IsCompleted;
+                if (stopBegun.Task.IsCompleted && !stopHadEnded)
+                {
+                    Interlocked.Increment(ref sentDuringStop);
+                }
+
                 var result = await SendUntilAcknowledgedAsync(client, $"/api/optimization/runs/{runId}/samples", HttpJson.Samples(b / 10, b * batchSize, batchSize));
                 acknowledged.AddOrUpdate(runId, batchSize, (_, n) => n + batchSize);
                 Assert.Equal(batchSize, result.GetProperty("accepted").GetInt32());
@@ -226,9 +233,11 @@ public sealed class MultiSiloProcessTests : IAsyncLifetime
         var stopping = before.OrderByDescending(p => p.Value.Count).First();
         var victim = _silos[_ports.FindIndex(p => p.SiloPort == stopping.Key)];
 
+        stopBegun.SetResult();
         await victim.StopGracefullyAsync(TimeSpan.FromSeconds(60));
         stopped.SetResult();
         await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(sentDuringStop > 0, "no batch was sent while the silo was stopping");
 
         foreach (var runId in runs)
         {
