@@ -85,7 +85,11 @@ public sealed class HttpRunWriter(HttpClient http, Guid runId) : IRunWriter
         using var _ = await SendAsync(HttpMethod.Post, $"{RunPath}/iterations", w =>
         {
             w.WriteNumber("iteration", r.Iteration);
-            w.WriteString("kind", r.Kind.ToName());
+            if (r.Kind is { } kind)
+            {
+                w.WriteString("kind", kind.ToName());
+            }
+
             if (r.Score is { } score)
             {
                 w.WriteNumber("score", score);

@@ -55,13 +55,7 @@ public static class RunsApi
     public static async Task<Ok<RunResponse>> PatchRunAsync(
         Guid runId, PatchRunRequest request, ClaimsPrincipal user, IClusterClient cluster, CancellationToken cancellationToken)
     {
-        var grain = cluster.Run(user, runId);
-        var run = await grain.UpdateAsync(request.ToUpdate(), cancellationToken);
-        if (request.ToTransition() is { } transition)
-        {
-            run = await grain.TransitionAsync(transition, cancellationToken);
-        }
-
+        var run = await cluster.Run(user, runId).PatchAsync(request.ToPatch(), cancellationToken);
         return TypedResults.Ok(RunResponse.From(run));
     }
 

@@ -11,7 +11,7 @@ public sealed record IterationRequest(
     string? SpanId)
 {
     public IterationRecord ToRecord() => new(
-        Iteration ?? -1, Kind ?? IterationKind.Minibatch, Score, Params.Text(), CandidateProgram.Text(), SamplesEvaluated,
+        Iteration ?? -1, Kind, Score, Params.Text(), CandidateProgram.Text(), SamplesEvaluated,
         SamplesSuccessful, SamplesFailed, PromptTokens, CompletionTokens, CostUsd, StartedAt, CompletedAt,
         Metadata.Text(), TraceId, SpanId);
 }

@@ -23,12 +23,10 @@ public sealed record PatchRunRequest(
     string? RunName, string? Description, List<string>? Tags, JsonElement? Metadata, string? ProgramName,
     string? DatasetName, string? MetricName, string? TaskModel, string? PromptModel, int? TotalIterations, decimal? BaselineScore)
 {
-    public RunUpdate ToUpdate() => new(RunName, Description, Tags, Metadata.Text(), ProgramName, DatasetName, MetricName,
-        TaskModel, PromptModel, TotalIterations, BaselineScore);
-
-    public RunTransition? ToTransition() => Status is { } status
-        ? new RunTransition(status, FinalScore, OptimizedProgram.Text(), ErrorMessage, ErrorDetails.Text())
-        : null;
+    public RunPatch ToPatch() => new(
+        new RunUpdate(RunName, Description, Tags, Metadata.Text(), ProgramName, DatasetName, MetricName, TaskModel,
+            PromptModel, TotalIterations, BaselineScore),
+        Status is { } status ? new RunTransition(status, FinalScore, OptimizedProgram.Text(), ErrorMessage, ErrorDetails.Text()) : null);
 }
 
 /// <summary>A heartbeat with live progress.</summary>

@@ -154,7 +154,7 @@ public sealed class IngestStore(NpgsqlDataSource dataSource)
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<T>(ordinal);
 
     private static NpgsqlBatchCommand UpsertIteration(Guid runId, Guid projectId, IterationRecord it) => Command(UpsertIterationSql,
-        Value(runId), Value(projectId), Value(it.Iteration), Text(it.Kind.ToName()), Nullable(it.Score, NpgsqlDbType.Numeric),
+        Value(runId), Value(projectId), Value(it.Iteration), Text((it.Kind ?? IterationKind.Minibatch).ToName()), Nullable(it.Score, NpgsqlDbType.Numeric),
         Json(it.ParamsJson), Json(it.CandidateProgramJson), Value(it.SamplesEvaluated ?? 0), Value(it.SamplesSuccessful ?? 0),
         Value(it.SamplesFailed ?? 0), Value(it.PromptTokens ?? 0L), Value(it.CompletionTokens ?? 0L), Value(it.CostUsd ?? 0m),
         Nullable(it.StartedAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz), Nullable(it.CompletedAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz), Json(it.MetadataJson),

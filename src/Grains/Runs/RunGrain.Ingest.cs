@@ -49,7 +49,7 @@ public sealed partial class RunGrain
         RequireWritable();
         using var activity = StartActivity("run.record_iteration");
         activity?.SetTag(RunTelemetry.IterationTag, iteration.Iteration);
-        var kind = iteration.Kind.ToName();
+        var kind = (iteration.Kind ?? IterationKind.Minibatch).ToName();
         var pending = _pendingIterations.TryGetValue(iteration.Iteration, out var p) ? p : default;
         var known = pending.Row ?? _iterations.GetValueOrDefault(iteration.Iteration);
 
@@ -332,7 +332,7 @@ public sealed partial class RunGrain
             _iterations[record.Iteration] = new IterationRow
             {
                 Iteration = record.Iteration,
-                Kind = record.Kind.ToName(),
+                Kind = (record.Kind ?? IterationKind.Minibatch).ToName(),
                 Score = record.Score ?? previous?.Score,
             };
             if (_pendingIterations.TryGetValue(record.Iteration, out var pending) && ReferenceEquals(pending.Write, write))
@@ -343,7 +343,7 @@ public sealed partial class RunGrain
             _events.Publish(RunEventKind.Iteration, new
             {
                 iteration = record.Iteration,
-                kind = record.Kind.ToName(),
+                kind = (record.Kind ?? IterationKind.Minibatch).ToName(),
                 score = record.Score,
             });
         }

@@ -112,6 +112,12 @@ public sealed partial class RunGrain(
     }
 
     /// <inheritdoc />
+    public async Task<RunSnapshot> PatchAsync(RunPatch patch, CancellationToken cancellationToken = default)
+    {
+        var run = await UpdateAsync(patch.Update, cancellationToken);
+        return patch.Transition is { } transition ? await TransitionAsync(transition, cancellationToken) : run;
+    }
+
     public async Task<RunSnapshot> TransitionAsync(RunTransition transition, CancellationToken cancellationToken = default)
     {
         RunRules.Validate(transition);

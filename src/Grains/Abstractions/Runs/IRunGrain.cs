@@ -13,11 +13,11 @@ public interface IRunGrain : IGrainWithGuidCompoundKey
     /// <summary>The run with its live state; <c>null</c> when there is no such run in this project.</summary>
     Task<RunSnapshot?> GetAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Starts, completes, fails or cancels the run. Ending twice the same way is a no-op.</summary>
-    Task<RunSnapshot> TransitionAsync(RunTransition transition, CancellationToken cancellationToken = default);
-
-    /// <summary>Changes descriptive fields (name, description, tags, metadata, names of program, data and models).</summary>
-    Task<RunSnapshot> UpdateAsync(RunUpdate update, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Changes descriptive fields and/or the status (start, complete, fail, cancel) in one transaction: all of it
+    /// or none of it. Ending twice the same way is a no-op.
+    /// </summary>
+    Task<RunSnapshot> PatchAsync(RunPatch patch, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes the run with its iterations and samples; queued writes are committed first.</summary>
     Task DeleteAsync(CancellationToken cancellationToken = default);
@@ -36,4 +36,16 @@ public interface IRunGrain : IGrainWithGuidCompoundKey
     /// happen; ends when the run has ended and every event has been sent.
     /// </summary>
     IAsyncEnumerable<RunEvent> WatchAsync(long afterEventId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Shorthands for one-part patches.</summary>
+public static class RunGrainExtensions
+{
+    /// <summary>A status change alone: start, complete, fail or cancel.</summary>
+    public static Task<RunSnapshot> TransitionAsync(this IRunGrain run, RunTransition transition, CancellationToken cancellationToken = default) =>
+        run.PatchAsync(new RunPatch(new RunUpdate(), transition), cancellationToken);
+
+    /// <summary>A change of descriptive fields alone.</summary>
+    public static Task<RunSnapshot> UpdateAsync(this IRunGrain run, RunUpdate update, CancellationToken cancellationToken = default) =>
+        run.PatchAsync(new RunPatch(update), cancellationToken);
 }

@@ -46,6 +46,12 @@ public sealed record RunUpdate(
     public bool IsEmpty => this == new RunUpdate();
 }
 
+/// <summary>A change of a run: descriptive fields, a status transition, or both, applied together or not at all.</summary>
+[GenerateSerializer, Immutable, Alias("runs.RunPatch")]
+public sealed record RunPatch(
+    [property: Id(0)] RunUpdate Update,
+    [property: Id(1)] RunTransition? Transition = null);
+
 /// <summary>A heartbeat with live progress; every field is optional.</summary>
 [GenerateSerializer, Immutable, Alias("runs.RunProgress")]
 public sealed record RunProgress(
@@ -54,11 +60,14 @@ public sealed record RunProgress(
     [property: Id(2)] int? TotalIterations = null,
     [property: Id(3)] string? Message = null);
 
-/// <summary>One iteration (trial). Recorded when it starts (no score) and again when it ends (with one).</summary>
+/// <summary>
+/// One iteration (trial). Recorded when it starts (no score) and again when it ends (with one). A null
+/// <see cref="Kind"/> keeps the kind already recorded; a new iteration without one is a minibatch trial.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("runs.IterationRecord")]
 public sealed record IterationRecord(
     [property: Id(0)] int Iteration,
-    [property: Id(1)] IterationKind Kind,
+    [property: Id(1)] IterationKind? Kind,
     [property: Id(2)] decimal? Score = null,
     [property: Id(3)] string? ParamsJson = null,
     [property: Id(4)] string? CandidateProgramJson = null,
