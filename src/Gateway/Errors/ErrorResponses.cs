@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
+using OptimizationRuns.Grains.Errors;
 using OptimizationRuns.Grains.Projects;
 using OptimizationRuns.Grains.Runs;
 
@@ -7,7 +8,8 @@ namespace OptimizationRuns.Gateway.Errors;
 
 /// <summary>
 /// Turns the grains' typed errors and malformed requests into problem details: not found 404,
-/// conflict 409, invalid values 400 naming the fields, overloaded 503 with Retry-After, bad JSON 400,
+/// conflict 409, invalid values 400 naming the fields, overloaded or database unavailable 503 with Retry-After, data
+/// the database refused 422, bad JSON 400,
 /// oversized bodies 413. Anything else is a 500 and is logged.
 /// </summary>
 public sealed class ErrorResponses(ILogger<ErrorResponses> logger) : IExceptionHandler
@@ -29,6 +31,15 @@ public sealed class ErrorResponses(ILogger<ErrorResponses> logger) : IExceptionH
             case RunOverloadedException overloaded:
                 context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(overloaded.RetryAfter.TotalSeconds)).ToString();
                 await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Overloaded", exception.Message);
+                return true;
+            case StorageUnavailableException unavailable:
+                logger.LogWarning("The database is unavailable: {Message}", unavailable.Message);
+                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(unavailable.RetryAfter.TotalSeconds)).ToString();
+                await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Unavailable", exception.Message);
+                return true;
+            case WriteRejectedException rejected:
+                await Problems.WriteAsync(context, StatusCodes.Status422UnprocessableEntity, "Rejected by the database", exception.Message,
+                    rejected.Constraint is { } constraint ? new Dictionary<string, string[]> { [constraint] = [exception.Message] } : null);
                 return true;
             case TimeoutException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException:
                 logger.LogWarning(exception, "A grain call did not complete");
