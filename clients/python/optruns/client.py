@@ -144,7 +144,8 @@ class Tracker:
             "createdBy": v.text(created_by, "created_by"),
         })
         data = self._transport.request("POST", "/api/optimization/runs", body).body
-        run = Run(self, run_id, data, percent=percent)
+        # The run's id derives from the project and this key, so it differs from run_id: use the answered one.
+        run = Run(self, data["id"], data, percent=percent)
         if start:
             run.start()
         return run
@@ -298,7 +299,7 @@ class Run:
         iteration: int,
         score: Optional[float] = None,
         *,
-        kind: str = "minibatch",
+        kind: Optional[str] = None,
         params: Optional[Mapping[str, Any]] = None,
         candidate_program: Any = None,
         samples_evaluated: Optional[int] = None,
@@ -317,10 +318,11 @@ class Run:
         """Records one iteration (trial) and answers ``inserted``, ``updated`` or ``duplicate``.
 
         Send it when it starts (no score) and again when it ends (with the score); ``kind`` is
-        ``baseline`` (the unoptimized program, fully evaluated), ``minibatch`` or ``full``. Re-sending
-        a scored iteration with another score raises :class:`ConflictError`.
+        ``baseline`` (the unoptimized program, fully evaluated), ``minibatch`` or ``full``. Without
+        ``kind``, a new iteration is a ``minibatch`` trial and a completion keeps the kind it was
+        recorded with. Re-sending a scored iteration with another score raises :class:`ConflictError`.
         """
-        if kind not in ITERATION_KINDS:
+        if kind is not None and kind not in ITERATION_KINDS:
             raise ValueError(f"kind must be one of {', '.join(ITERATION_KINDS)}, not {kind!r}")
         self._require_open()
         body = v.compact({

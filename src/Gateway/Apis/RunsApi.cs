@@ -40,7 +40,9 @@ public static class RunsApi
             });
         }
 
-        var runId = request.Id ?? Guid.CreateVersion7();
+        // A client's id is a key within its project: the run's id derives from both, so no project can learn
+        // (or take) another project's ids.
+        var runId = request.Id is { } clientKey ? RunIds.ForClientKey(user.ProjectId(), clientKey) : Guid.CreateVersion7();
         var run = await cluster.Run(user, runId).CreateAsync(request.ToCommand(), cancellationToken);
         return TypedResults.Created($"/api/optimization/runs/{run.Id}", RunResponse.From(run));
     }

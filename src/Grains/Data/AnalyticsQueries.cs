@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using OptimizationRuns.Grains.Runs;
 
 namespace OptimizationRuns.Grains.Data;
 
@@ -34,10 +35,10 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The project's top completed runs by final score, optionally of one optimizer.</summary>
-    public async Task<List<RunRow>> LeaderboardAsync(Guid projectId, string? optimizerType, int limit, CancellationToken cancellationToken)
+    public async Task<List<RunSnapshot>> LeaderboardAsync(Guid projectId, string? optimizerType, int limit, CancellationToken cancellationToken)
     {
         await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var rows = await scope.Connection.QueryAsync<RunRow>(new CommandDefinition(LeaderboardSql,
+        var rows = await scope.Connection.QueryAsync<RunSnapshot>(new CommandDefinition(LeaderboardSql,
             new { OptimizerType = optimizerType, Limit = limit }, scope.Transaction, cancellationToken: cancellationToken));
         await scope.CommitAsync(cancellationToken);
         return rows.AsList();

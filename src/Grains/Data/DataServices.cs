@@ -13,7 +13,7 @@ public static class DataServices
     /// <summary>Adds the data source for <paramref name="connectionString"/> (the service role) and every store.</summary>
     public static IServiceCollection AddOptimizationRunsData(this IServiceCollection services, string connectionString)
     {
-        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        RowMapping.Register();
         services.AddSingleton(_ =>
         {
             var builder = new NpgsqlDataSourceBuilder(connectionString);

@@ -3,8 +3,9 @@ using OptimizationRuns.Grains.Runs;
 namespace OptimizationRuns.Grains.Data;
 
 /// <summary>
-/// Everything one group commit writes for a run: new or completed iterations, iterations that only
-/// their samples announce, the new samples (already free of duplicates), and the run's new totals.
+/// Everything one group commit writes for a run: new or completed iterations, iterations that only their samples
+/// announce, the new samples (already free of duplicates), each touched iteration's and the run's new totals, and
+/// the run row as the grain wants it after the commit.
 /// </summary>
 public sealed class IngestBatch
 {
@@ -17,14 +18,23 @@ public sealed class IngestBatch
     /// <summary>Per touched iteration, its sample statistics after this batch.</summary>
     public Dictionary<int, SampleTotals> IterationTotals { get; } = [];
 
-    public SampleTotals RunTotals { get; set; } = new();
+    public SampleTotals RunTotals { get; set; }
 
-    /// <summary>The status to write with the batch (a write wakes a pending or stalled run).</summary>
-    public RunStatus Status { get; set; }
+    /// <summary>The run row after this batch: the columns the grain owns (the database derives the rest).</summary>
+    public required RunSnapshot Run { get; set; }
+
+    /// <summary>Whether descriptive or outcome fields changed (a patch), so their statement is sent.</summary>
+    public bool PatchesRun { get; set; }
+
+    /// <summary>Why the status changes with this batch, when it does.</summary>
+    public string? StatusReason { get; set; }
+
+    /// <summary>The latency statistics after this batch; taken over by the ledger once committed.</summary>
+    public required LatencyHistogram Latency { get; init; }
 }
 
-/// <summary>Running sample statistics of a run or an iteration.</summary>
-public sealed record SampleTotals
+/// <summary>Running sample statistics of a run or an iteration (a value: adding one allocates nothing).</summary>
+public readonly record struct SampleTotals
 {
     public long Evaluated { get; init; }
     public long Successful { get; init; }

@@ -1,3 +1,4 @@
+using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 using OptimizationRuns.Grains.Runs;
@@ -9,7 +10,8 @@ namespace OptimizationRuns.Grains.Data;
 /// transaction, under the run's project, sent as one batch (one round trip, then the commit).
 /// Samples go in one INSERT from typed arrays: COPY FROM cannot target a table under row-level
 /// security, and a staging table would cost a truncation per commit. The grain has already removed
-/// duplicates, so no ON CONFLICT is paid per row.
+/// duplicates, so no ON CONFLICT is paid per row. The grain is the run row's only writer: every change of the row
+/// (patches, progress, status, totals) is written here, in the grain's order.
 /// </summary>
 public sealed class IngestStore(NpgsqlDataSource dataSource)
 {
@@ -72,23 +74,44 @@ public sealed class IngestStore(NpgsqlDataSource dataSource)
         WHERE i.run_id = $1 AND i.iteration = t.iteration
         """;
 
-    private const string RunTotalsSql = """
+    // The fields a patch changes, written before the iterations so their roll-up trigger sees the baseline given.
+    private const string PatchRunSql = """
         UPDATE optimization_runs SET
-            status = $2, samples_evaluated = $3, samples_successful = $4, samples_failed = $5,
-            prompt_tokens = $6, completion_tokens = $7, cost_usd = $8, avg_latency_ms = $9
+            run_name = $2, description = $3, tags = $4, metadata = $5, program_name = $6, dataset_name = $7,
+            metric_name = $8, task_model = $9, prompt_model = $10, total_iterations = $11, baseline_score = $12,
+            final_score = $13, optimized_program = $14, error_message = $15, error_details = $16
         WHERE id = $1
-        RETURNING status, baseline_score, best_score, best_minibatch_score, improvement, improvement_pct,
-            completed_iterations, current_iteration, best_iteration, start_time, updated_at
         """;
 
-    /// <summary>Commits <paramref name="batch"/> in one transaction; returns what the database derived for the run.</summary>
-    public async Task<RunDerivedRow> CommitAsync(Guid projectId, Guid runId, IngestBatch batch, CancellationToken cancellationToken)
+    // Last: the run's status, totals and live progress; answers the whole row with what the database derived.
+    private const string RunSql = $"""
+        UPDATE optimization_runs SET
+            status = $2, samples_evaluated = $3, samples_successful = $4, samples_failed = $5,
+            prompt_tokens = $6, completion_tokens = $7, cost_usd = $8, avg_latency_ms = $9,
+            current_iteration = GREATEST(current_iteration, $10), phase = $11, message = $12,
+            p50_latency_ms = $13, p95_latency_ms = $14, last_heartbeat_at = $15
+        WHERE id = $1
+        RETURNING {RowMapping.RunColumns}
+        """;
+
+    /// <summary>Commits <paramref name="batch"/> in one transaction; returns the run row as committed.</summary>
+    public async Task<RunSnapshot> CommitAsync(Guid projectId, Guid runId, IngestBatch batch, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var commands = new NpgsqlBatch(connection, transaction);
 
+        var run = batch.Run;
         commands.BatchCommands.Add(Command(SetProjectSql, Text(projectId.ToString())));
+        if (batch.PatchesRun)
+        {
+            commands.BatchCommands.Add(Command(PatchRunSql, Value(runId), Text(run.RunName), Text(run.Description),
+                Array(run.Tags.ToArray(), NpgsqlDbType.Text), Json(run.MetadataJson), Text(run.ProgramName), Text(run.DatasetName),
+                Text(run.MetricName), Text(run.TaskModel), Text(run.PromptModel), Nullable(run.TotalIterations, NpgsqlDbType.Integer),
+                Nullable(run.BaselineScore, NpgsqlDbType.Numeric), Nullable(run.FinalScore, NpgsqlDbType.Numeric),
+                Json(run.OptimizedProgramJson), Text(run.ErrorMessage), Json(run.ErrorDetailsJson)));
+        }
+
         if (batch.SampleIterations.Count > 0)
         {
             commands.BatchCommands.Add(Command(AnnounceIterationsSql,
@@ -110,51 +133,37 @@ public sealed class IngestStore(NpgsqlDataSource dataSource)
             commands.BatchCommands.Add(IterationTotals(runId, batch.IterationTotals));
         }
 
-        var run = batch.RunTotals;
-        commands.BatchCommands.Add(Command(RunTotalsSql,
-            Value(runId), Text(batch.Status.ToName()), Value(run.Evaluated), Value(run.Successful), Value(run.Failed),
-            Value(run.PromptTokens), Value(run.CompletionTokens), Value(run.CostUsd), Nullable(run.AvgLatencyMs, NpgsqlDbType.Double)));
+        commands.BatchCommands.Add(Command(RunSql,
+            Value(runId), Text(run.Status.ToName()), Value(run.SamplesEvaluated), Value(run.SamplesSuccessful), Value(run.SamplesFailed),
+            Value(run.PromptTokens), Value(run.CompletionTokens), Value(run.CostUsd), Nullable(run.AvgLatencyMs, NpgsqlDbType.Double),
+            Nullable(run.CurrentIteration, NpgsqlDbType.Integer), Text(run.Phase), Text(run.Message),
+            Nullable(run.P50LatencyMs, NpgsqlDbType.Double), Nullable(run.P95LatencyMs, NpgsqlDbType.Double),
+            Nullable(run.LastHeartbeatAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz)));
 
-        var derived = await ReadLastRowAsync(commands, cancellationToken);
+        var committed = await ReadRunAsync(commands, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return derived;
+        return committed;
     }
 
-    // The run's derived columns come back from the batch's last statement (the only one with 11 columns).
-    private static async Task<RunDerivedRow> ReadLastRowAsync(NpgsqlBatch commands, CancellationToken cancellationToken)
+    // The run comes back from the batch's last statement, the only one that answers more than one column.
+    private static async Task<RunSnapshot> ReadRunAsync(NpgsqlBatch commands, CancellationToken cancellationToken)
     {
         await using var reader = await commands.ExecuteReaderAsync(cancellationToken);
-        RunDerivedRow? derived = null;
+        RunSnapshot? run = null;
         do
         {
-            if (reader.FieldCount == 11 && await reader.ReadAsync(cancellationToken))
+            if (reader.FieldCount > 1 && await reader.ReadAsync(cancellationToken))
             {
-                derived = new RunDerivedRow
-                {
-                    Status = reader.GetString(0),
-                    BaselineScore = NullableAt<decimal>(reader, 1),
-                    BestScore = NullableAt<decimal>(reader, 2),
-                    BestMinibatchScore = NullableAt<decimal>(reader, 3),
-                    Improvement = NullableAt<decimal>(reader, 4),
-                    ImprovementPct = NullableAt<decimal>(reader, 5),
-                    CompletedIterations = reader.GetInt32(6),
-                    CurrentIteration = NullableAt<int>(reader, 7),
-                    BestIteration = NullableAt<int>(reader, 8),
-                    StartTime = NullableAt<DateTime>(reader, 9),
-                    UpdatedAt = reader.GetDateTime(10),
-                };
+                run = reader.GetRowParser<RunSnapshot>()(reader);
             }
         }
         while (await reader.NextResultAsync(cancellationToken));
 
-        return derived ?? throw new InvalidOperationException("The run row was not updated: it is not visible in this project.");
+        return run ?? throw new InvalidOperationException("The run row was not updated: it is not visible in this project.");
     }
 
-    private static T? NullableAt<T>(NpgsqlDataReader reader, int ordinal) where T : struct =>
-        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<T>(ordinal);
-
     private static NpgsqlBatchCommand UpsertIteration(Guid runId, Guid projectId, IterationRecord it) => Command(UpsertIterationSql,
-        Value(runId), Value(projectId), Value(it.Iteration), Text((it.Kind ?? IterationKind.Minibatch).ToName()), Nullable(it.Score, NpgsqlDbType.Numeric),
+        Value(runId), Value(projectId), Value(it.Iteration), Text(it.Kind!.Value.ToName()), Nullable(it.Score, NpgsqlDbType.Numeric),
         Json(it.ParamsJson), Json(it.CandidateProgramJson), Value(it.SamplesEvaluated ?? 0), Value(it.SamplesSuccessful ?? 0),
         Value(it.SamplesFailed ?? 0), Value(it.PromptTokens ?? 0L), Value(it.CompletionTokens ?? 0L), Value(it.CostUsd ?? 0m),
         Nullable(it.StartedAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz), Nullable(it.CompletedAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz), Json(it.MetadataJson),

@@ -14,14 +14,7 @@ namespace OptimizationRuns.Grains.Data;
 public sealed class RunListQueries(NpgsqlDataSource dataSource)
 {
     /// <summary>Every column a run answer shows, named (not <c>*</c>) so a new column is a decision.</summary>
-    public const string Columns = """
-        id, project_id, run_name, description, optimizer_type, status, created_by, config, metadata, tags,
-        program_name, dataset_name, metric_name, task_model, prompt_model, baseline_score, best_score,
-        best_minibatch_score, final_score, improvement, improvement_pct, total_iterations, completed_iterations,
-        current_iteration, best_iteration, samples_evaluated, samples_successful, samples_failed, prompt_tokens,
-        completion_tokens, total_tokens, cost_usd, avg_latency_ms, optimized_program, error_message, error_details,
-        start_time, end_time, duration_ms, created_at, updated_at
-        """;
+    public const string Columns = RowMapping.RunColumns;
 
     /// <summary>One index range of a list's order, after <see cref="RunListQuery.After"/> where there is one.</summary>
     public enum Range
@@ -41,7 +34,7 @@ public sealed class RunListQueries(NpgsqlDataSource dataSource)
     /// crosses from scored runs to unscored ones (which sort last) reads the two ranges one after the other, each
     /// along its index, rather than one <c>OR</c> the planner could only filter.
     /// </summary>
-    public async Task<List<RunRow>> ListAsync(Guid projectId, RunListQuery query, int take, CancellationToken cancellationToken)
+    public async Task<List<RunSnapshot>> ListAsync(Guid projectId, RunListQuery query, int take, CancellationToken cancellationToken)
     {
         await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
         var range = query.After switch
@@ -61,10 +54,10 @@ public sealed class RunListQueries(NpgsqlDataSource dataSource)
         return rows;
     }
 
-    private static async Task<List<RunRow>> QueryAsync(
+    private static async Task<List<RunSnapshot>> QueryAsync(
         ProjectTransaction scope, (string Sql, DynamicParameters Parameters) statement, CancellationToken cancellationToken)
     {
-        var rows = await scope.Connection.QueryAsync<RunRow>(
+        var rows = await scope.Connection.QueryAsync<RunSnapshot>(
             new CommandDefinition(statement.Sql, statement.Parameters, scope.Transaction, cancellationToken: cancellationToken));
         return rows.AsList();
     }

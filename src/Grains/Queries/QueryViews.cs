@@ -6,52 +6,6 @@ namespace OptimizationRuns.Grains.Queries;
 /// <summary>Rows of the read side as the grain contracts carry them. Stored times are UTC.</summary>
 public static class QueryViews
 {
-    /// <summary>A run as its row has it: no live state (phase, message, heartbeat, latency percentiles).</summary>
-    public static RunSnapshot ToSnapshot(RunRow run) => new()
-    {
-        Id = run.Id,
-        ProjectId = run.ProjectId,
-        RunName = run.RunName,
-        OptimizerType = DomainNames.ParseName<OptimizerType>(run.OptimizerType),
-        Status = DomainNames.ParseName<RunStatus>(run.Status),
-        ConfigJson = run.Config,
-        MetadataJson = run.Metadata,
-        Tags = run.Tags,
-        Description = run.Description,
-        ProgramName = run.ProgramName,
-        DatasetName = run.DatasetName,
-        MetricName = run.MetricName,
-        TaskModel = run.TaskModel,
-        PromptModel = run.PromptModel,
-        BaselineScore = run.BaselineScore,
-        BestScore = run.BestScore,
-        BestMinibatchScore = run.BestMinibatchScore,
-        FinalScore = run.FinalScore,
-        Improvement = run.Improvement,
-        ImprovementPct = run.ImprovementPct,
-        TotalIterations = run.TotalIterations,
-        CompletedIterations = run.CompletedIterations,
-        CurrentIteration = run.CurrentIteration,
-        BestIteration = run.BestIteration,
-        SamplesEvaluated = run.SamplesEvaluated,
-        SamplesSuccessful = run.SamplesSuccessful,
-        SamplesFailed = run.SamplesFailed,
-        PromptTokens = run.PromptTokens,
-        CompletionTokens = run.CompletionTokens,
-        TotalTokens = run.TotalTokens,
-        CostUsd = run.CostUsd,
-        AvgLatencyMs = run.AvgLatencyMs,
-        StartTime = Utc(run.StartTime),
-        EndTime = Utc(run.EndTime),
-        DurationMs = run.DurationMs,
-        ErrorMessage = run.ErrorMessage,
-        ErrorDetailsJson = run.ErrorDetails,
-        OptimizedProgramJson = run.OptimizedProgram,
-        CreatedAt = Utc(run.CreatedAt),
-        UpdatedAt = Utc(run.UpdatedAt),
-        CreatedBy = run.CreatedBy,
-    };
-
     public static IterationView ToView(IterationDetailRow row) => new()
     {
         Iteration = row.Iteration,

@@ -28,7 +28,7 @@ public sealed class RunQueryGrain(
         var limit = Math.Clamp(query.Limit, 1, MaxRunPage);
         // One more than the page shows: whether it exists decides whether there is a next page.
         var rows = await runLists.ListAsync(ProjectId, query, limit + 1, cancellationToken);
-        var page = rows.Take(limit).Select(QueryViews.ToSnapshot).ToList();
+        var page = rows.Take(limit).ToList();
         var next = rows.Count > limit ? PositionOf(rows[limit - 1], query.Sort) : null;
         return new RunPage(page, next);
     }
@@ -76,7 +76,7 @@ public sealed class RunQueryGrain(
         OptimizerType? optimizerType, int limit, CancellationToken cancellationToken = default)
     {
         var rows = await analytics.LeaderboardAsync(ProjectId, optimizerType?.ToName(), Math.Clamp(limit, 1, MaxLeaderboard), cancellationToken);
-        return rows.Select(QueryViews.ToSnapshot).ToList();
+        return rows;
     }
 
     /// <inheritdoc />
@@ -86,12 +86,12 @@ public sealed class RunQueryGrain(
         return rows.Select(QueryViews.ToView).ToList();
     }
 
-    private static RunPosition PositionOf(RunRow row, RunSort sort) => sort switch
+    private static RunPosition PositionOf(RunSnapshot row, RunSort sort) => sort switch
     {
         RunSort.FinalScore => new RunPosition(row.Id, Score: row.FinalScore),
         RunSort.BestScore => new RunPosition(row.Id, Score: row.BestScore),
         RunSort.Improvement => new RunPosition(row.Id, Score: row.Improvement),
-        _ => new RunPosition(row.Id, CreatedAt: QueryViews.Utc(row.CreatedAt)),
+        _ => new RunPosition(row.Id, CreatedAt: row.CreatedAt),
     };
 
     private static SamplePage Page(List<SampleRow> rows, int limit)

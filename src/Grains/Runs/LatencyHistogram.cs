@@ -14,6 +14,14 @@ public sealed class LatencyHistogram
 
     public long Count { get; private set; }
 
+    /// <summary>A copy that can take more samples without changing this one.</summary>
+    public LatencyHistogram Clone()
+    {
+        var copy = new LatencyHistogram { Count = Count };
+        _counts.CopyTo(copy._counts, 0);
+        return copy;
+    }
+
     public void Add(double latencyMs)
     {
         var bucket = latencyMs <= 1 ? 0 : Math.Min(Buckets - 1, (int)(Math.Log(latencyMs) / LogGrowth) + 1);

@@ -8,7 +8,11 @@ namespace OptimizationRuns.Grains.Runs;
 /// </summary>
 public sealed class RunEventLog(long lastId, int capacity)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Enum values as the REST contract spells them (best_score, minibatch, running).
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
 
     private readonly Queue<RunEvent> _events = new();
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);

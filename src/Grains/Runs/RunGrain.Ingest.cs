@@ -2,43 +2,22 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using OptimizationRuns.Grains.Data;
+using OptimizationRuns.Grains.Errors;
 using OptimizationRuns.Grains.Telemetry;
 
 namespace OptimizationRuns.Grains.Runs;
 
-// The write path: callers queue their rows and wait; one flush loop commits everything queued in
-// one transaction (group commit) and then answers all of them. Nothing is acknowledged before
-// its transaction has committed.
+// The write path: callers queue their writes and wait; one flush loop commits everything queued in one
+// transaction (group commit) and then answers all of them. Nothing is acknowledged before its transaction has
+// committed. A commit the database refuses for its data is retried write by write, so only the bad write fails.
 public sealed partial class RunGrain
 {
-    private readonly List<PendingWrite> _queue = [];
-    private readonly HashSet<long> _pendingSampleKeys = [];
-    private readonly Dictionary<int, (IterationRow Row, PendingWrite Write)> _pendingIterations = [];
+    private GroupCommitQueue _queue = null!;
+    private readonly RunLedger _ledger = new();
+    private List<PendingWrite>? _committing;
     private Task? _flushLoop;
     private Task? _ingestLoad;
-    private int _bufferedSamples;
-    private bool _ending;
-
-    // Committed state, loaded at activation; the grain is the run's only writer, so it stays exact.
-    private HashSet<long> _sampleKeys = [];
-    private Dictionary<int, IterationRow> _iterations = [];
-    private Dictionary<int, SampleTotals> _iterationTotals = [];
-    private SampleTotals _runTotals = new();
-    private LatencyHistogram _latency = new();
-
-    private sealed class PendingWrite
-    {
-        public IterationRecord? Iteration { get; init; }
-
-        public List<SampleRecord> Samples { get; init; } = [];
-
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>The caller's span: the commit that carries this write is its child (or links to it).</summary>
-        public ActivityContext Caller { get; } = Activity.Current?.Context ?? default;
-
-        public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
-    }
+    private bool _deleting;
 
     /// <inheritdoc />
     public async Task<IterationOutcome> RecordIterationAsync(IterationRecord iteration, CancellationToken cancellationToken = default)
@@ -49,48 +28,19 @@ public sealed partial class RunGrain
         RequireWritable();
         using var activity = StartActivity("run.record_iteration");
         activity?.SetTag(RunTelemetry.IterationTag, iteration.Iteration);
-        var kind = (iteration.Kind ?? IterationKind.Minibatch).ToName();
-        var pending = _pendingIterations.TryGetValue(iteration.Iteration, out var p) ? p : default;
-        var known = pending.Row ?? _iterations.GetValueOrDefault(iteration.Iteration);
-
-        IterationOutcome outcome;
-        if (known is null)
-        {
-            outcome = IterationOutcome.Inserted;
-        }
-        else if (known.Score is null)
-        {
-            // Recorded at its start, or created by its samples: this record completes it.
-            outcome = iteration.Score is null && known.Kind == kind && pending.Write is not null
-                ? IterationOutcome.Duplicate
-                : IterationOutcome.Updated;
-        }
-        else if (iteration.Score is null || (iteration.Score == known.Score && kind == known.Kind))
-        {
-            // The same result again. With details (e.g. the chosen candidates, known only when the
-            // optimizer finishes) it fills them in; bare, it is a retry and changes nothing.
-            outcome = iteration.Score is not null && HasDetails(iteration) ? IterationOutcome.Updated : IterationOutcome.Duplicate;
-        }
-        else
-        {
-            throw new RunConflictException(
-                $"Iteration {iteration.Iteration} is recorded with score {known.Score} ({known.Kind}); it cannot change to {iteration.Score} ({kind}).");
-        }
-
+        var (outcome, resolved, inFlight) = _ledger.Judge(iteration);
         if (outcome == IterationOutcome.Duplicate)
         {
             // A retry of a write still in flight answers when that write has committed.
-            if (pending.Write is not null)
+            if (inFlight is not null)
             {
-                await pending.Write.Done.Task;
+                await inFlight.Done.Task;
             }
 
             return outcome;
         }
 
-        var write = new PendingWrite { Iteration = iteration };
-        _pendingIterations[iteration.Iteration] = (new IterationRow { Iteration = iteration.Iteration, Kind = kind, Score = iteration.Score }, write);
-        await EnqueueAsync(write);
+        await WriteAsync(new IterationWrite(resolved));
         return outcome;
     }
 
@@ -104,69 +54,42 @@ public sealed partial class RunGrain
         using var activity = StartActivity("run.record_samples");
         activity?.SetTag(RunTelemetry.BatchSizeTag, samples.Count);
 
-        var fresh = new List<SampleRecord>(samples.Count);
-        var batchKeys = new HashSet<long>(samples.Count);
-        var waitForInFlight = false;
-        foreach (var sample in samples)
-        {
-            var key = SampleKey(sample.Iteration, sample.SampleIndex);
-            if (_sampleKeys.Contains(key) || !batchKeys.Add(key))
-            {
-                continue;
-            }
-
-            if (_pendingSampleKeys.Contains(key))
-            {
-                waitForInFlight = true;
-                continue;
-            }
-
-            fresh.Add(sample);
-        }
-
+        var fresh = _ledger.Fresh(samples, out var waitsForInFlight);
         var result = new SampleBatchResult(samples.Count, fresh.Count, samples.Count - fresh.Count);
         activity?.SetTag(RunTelemetry.InsertedTag, result.Inserted).SetTag(RunTelemetry.DuplicatesTag, result.Duplicates);
         RunTelemetry.SampleDuplicates.Add(result.Duplicates);
-        if (fresh.Count == 0 && !waitForInFlight)
+        if (fresh.Count == 0 && !waitsForInFlight)
         {
             return result;
         }
 
-        if (_bufferedSamples + fresh.Count > _options.MaxBufferedSamples)
-        {
-            logger.LogWarning("Run {RunId} refuses {Count} samples: {Buffered} already wait for the database",
-                _runId, fresh.Count, _bufferedSamples);
-            RunTelemetry.OverloadRefusals.Add(1);
-            activity?.SetStatus(ActivityStatusCode.Error, "overloaded");
-            throw new RunOverloadedException(_options.RetryAfter);
-        }
-
-        foreach (var sample in fresh)
-        {
-            _pendingSampleKeys.Add(SampleKey(sample.Iteration, sample.SampleIndex));
-        }
-
-        _bufferedSamples += fresh.Count;
-        RunTelemetry.BufferedSamples.Add(fresh.Count);
         // An empty write still waits its turn: it answers after the in-flight rows it duplicates have committed.
-        await EnqueueAsync(new PendingWrite { Samples = fresh });
+        await WriteAsync(new SampleWrite(fresh));
         return result;
     }
 
-    private static bool HasDetails(IterationRecord iteration) =>
-        iteration.ParamsJson is not null || iteration.CandidateProgramJson is not null || iteration.MetadataJson is not null;
-
-    private static long SampleKey(int iteration, int sampleIndex) => ((long)iteration << 32) | (uint)sampleIndex;
-
-    private Task EnqueueAsync(PendingWrite write)
+    /// <summary>Queues the write and waits until its commit has succeeded (or throws why it did not).</summary>
+    private async Task WriteAsync(PendingWrite write)
     {
-        _queue.Add(write);
+        // Every commit writes the run's totals, so they must be known first.
+        await EnsureIngestStateAsync();
+        if (!_queue.TryEnqueue(write))
+        {
+            logger.LogWarning("Run {RunId} refuses {Count} samples: {Buffered} already wait for the database",
+                _runId, write.SampleCount, _queue.BufferedSamples);
+            RunTelemetry.OverloadRefusals.Add(1);
+            Activity.Current?.SetStatus(ActivityStatusCode.Error, "overloaded");
+            throw new RunOverloadedException(_options.RetryAfter);
+        }
+
+        _ledger.Reserve(write);
+        RunTelemetry.BufferedSamples.Add(write.SampleCount);
         if (_flushLoop is null || _flushLoop.IsCompleted)
         {
             _flushLoop = FlushLoopAsync();
         }
 
-        return write.Done.Task;
+        await write.Done.Task;
     }
 
     /// <summary>Waits until everything queued so far has been committed (or failed).</summary>
@@ -184,30 +107,114 @@ public sealed partial class RunGrain
         await Task.Yield();
         while (_queue.Count > 0)
         {
-            var writes = TakeNextCommit();
-            var batch = BuildBatch(writes, out var iterationTotals, out var runTotals);
-            var statusBefore = Status;
-            using var activity = StartCommitActivity(writes, batch);
-            var started = Stopwatch.GetTimestamp();
+            var writes = _queue.TakeCommit(_options.MaxSamplesPerCommit);
+            _committing = writes;
             try
             {
-                var derived = await ingest.CommitAsync(_projectId, _runId, batch, CancellationToken.None);
-                RunTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                RunTelemetry.CommitSamples.Record(batch.Samples.Count);
-                RunTelemetry.SamplesCommitted.Add(batch.Samples.Count);
-                RunTelemetry.IterationsCommitted.Add(batch.Iterations.Count);
-                ApplyCommitted(writes, batch, iterationTotals, runTotals, derived, statusBefore);
-                foreach (var write in writes)
-                {
-                    write.Done.TrySetResult();
-                }
+                await CommitAsync(writes);
+            }
+            catch (Exception ex) when (DatabaseFailures.IsTransient(ex) || IsOutOfDate(ex))
+            {
+                await FailAllAsync(writes, ex);
+            }
+            catch (Exception ex) when (writes.Count > 1)
+            {
+                // Something in this commit is refused for what it is: commit each write on its own, so only the
+                // write that causes it fails.
+                logger.LogWarning(ex, "Run {RunId}: a commit of {Writes} writes was refused; committing them one by one", _runId, writes.Count);
+                await CommitEachAsync(writes);
             }
             catch (Exception ex)
             {
-                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                await FailQueuedAsync(writes, ex);
+                Reject(writes, ex);
+            }
+            finally
+            {
+                _committing = null;
             }
         }
+    }
+
+    private async Task CommitEachAsync(List<PendingWrite> writes)
+    {
+        for (var i = 0; i < writes.Count; i++)
+        {
+            try
+            {
+                await CommitAsync([writes[i]]);
+            }
+            catch (Exception ex) when (DatabaseFailures.IsTransient(ex) || IsOutOfDate(ex))
+            {
+                await FailAllAsync(writes.Skip(i).ToList(), ex);
+                return;
+            }
+            catch (Exception ex)
+            {
+                Reject([writes[i]], ex);
+            }
+        }
+    }
+
+    private async Task CommitAsync(List<PendingWrite> writes)
+    {
+        var run = RequireRun();
+        if (writes.Any(w => w is SampleWrite or IterationWrite or RunWrite { Progress: not null }))
+        {
+            // A write is a sign of life, as a heartbeat is.
+            live.State.LastHeartbeatAt = StoredNow();
+        }
+
+        var batch = _ledger.Plan(writes, run, live.State.LastHeartbeatAt);
+        using var activity = StartCommitActivity(writes, batch);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var committed = await ingest.CommitAsync(_projectId, _runId, batch, CancellationToken.None);
+            RunTelemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            RunTelemetry.CommitSamples.Record(batch.Samples.Count);
+            RunTelemetry.SamplesCommitted.Add(batch.Samples.Count);
+            RunTelemetry.IterationsCommitted.Add(batch.Iterations.Count);
+            _ledger.Apply(batch, writes);
+            _run = committed;
+            _liveDirty = true;
+            PublishCommitted(run, committed, batch);
+            RunTelemetry.BufferedSamples.Add(-batch.Samples.Count);
+            _queue.Complete(writes);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+    }
+
+    // The database refused rows this activation did not know of (another activation wrote them): reload, then retries are judged right.
+    private static bool IsOutOfDate(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, TableName: "optimization_samples" or "optimization_iterations" };
+
+    // A failed commit stored none of its rows. Its callers, and those queued behind it (whose duplicates may point
+    // at the failed rows), are told to retry after a pause; retrying is safe.
+    private async Task FailAllAsync(List<PendingWrite> failed, Exception exception)
+    {
+        var all = failed.Concat(_queue.TakeAll()).ToList();
+        logger.LogWarning(exception, "Run {RunId}: a commit failed and may succeed later; {Writes} writes are answered 'retry'", _runId, all.Count);
+        _ledger.Release(all);
+        RunTelemetry.BufferedSamples.Add(-all.Sum(w => w.SampleCount));
+        _queue.Fail(all, new StorageUnavailableException(DatabaseFailures.RetryAfter,
+            "The run's commit failed because the database is unavailable; nothing of this request was written. Retry after a pause."));
+        if (IsOutOfDate(exception))
+        {
+            _ingestLoad = LoadIngestStateAsync(CancellationToken.None);
+            await _ingestLoad;
+        }
+    }
+
+    private void Reject(List<PendingWrite> writes, Exception exception)
+    {
+        logger.LogError(exception, "Run {RunId}: the database refused a write; it is answered as rejected", _runId);
+        _ledger.Release(writes);
+        RunTelemetry.BufferedSamples.Add(-writes.Sum(w => w.SampleCount));
+        _queue.Fail(writes, exception is RunValidationException or RunConflictException ? exception : DatabaseFailures.ToGrainError(exception));
     }
 
     private Activity? StartActivity(string name)
@@ -239,177 +246,6 @@ public sealed partial class RunGrain
         return activity;
     }
 
-    private List<PendingWrite> TakeNextCommit()
-    {
-        var writes = new List<PendingWrite>();
-        var samples = 0;
-        while (_queue.Count > 0 && (writes.Count == 0 || samples + _queue[0].Samples.Count <= _options.MaxSamplesPerCommit))
-        {
-            samples += _queue[0].Samples.Count;
-            writes.Add(_queue[0]);
-            _queue.RemoveAt(0);
-        }
-
-        return writes;
-    }
-
-    private IngestBatch BuildBatch(List<PendingWrite> writes, out Dictionary<int, SampleTotals> iterationTotals, out SampleTotals runTotals)
-    {
-        var batch = new IngestBatch
-        {
-            // A write is a sign of life: it wakes a pending or stalled run.
-            Status = Status is RunStatus.Pending or RunStatus.Stalled ? RunStatus.Running : Status,
-        };
-        iterationTotals = [];
-        runTotals = _runTotals;
-        foreach (var write in writes)
-        {
-            if (write.Iteration is { } iteration)
-            {
-                batch.Iterations.Add(iteration);
-            }
-
-            foreach (var s in write.Samples)
-            {
-                batch.Samples.Add(s);
-                if (!_iterations.ContainsKey(s.Iteration))
-                {
-                    batch.SampleIterations.Add(s.Iteration);
-                }
-
-                var totals = iterationTotals.GetValueOrDefault(s.Iteration) ?? _iterationTotals.GetValueOrDefault(s.Iteration) ?? new SampleTotals();
-                iterationTotals[s.Iteration] = totals.Add(s.Success, s.PromptTokens, s.CompletionTokens, s.CostUsd, s.LatencyMs);
-                runTotals = runTotals.Add(s.Success, s.PromptTokens, s.CompletionTokens, s.CostUsd, s.LatencyMs);
-            }
-        }
-
-        foreach (var (iteration, totals) in iterationTotals)
-        {
-            batch.IterationTotals[iteration] = totals;
-        }
-
-        batch.RunTotals = runTotals;
-        return batch;
-    }
-
-    private void ApplyCommitted(
-        List<PendingWrite> writes, IngestBatch batch, Dictionary<int, SampleTotals> iterationTotals, SampleTotals runTotals,
-        RunDerivedRow derived, RunStatus statusBefore)
-    {
-        var run = RequireRun();
-        var bestBefore = (run.BestScore, run.BestIteration);
-
-        foreach (var s in batch.Samples)
-        {
-            var key = SampleKey(s.Iteration, s.SampleIndex);
-            _sampleKeys.Add(key);
-            _pendingSampleKeys.Remove(key);
-            if (s.LatencyMs is { } latency)
-            {
-                _latency.Add(latency);
-            }
-
-            _iterations.TryAdd(s.Iteration, new IterationRow { Iteration = s.Iteration, Kind = IterationKind.Minibatch.ToName() });
-        }
-
-        foreach (var (iteration, totals) in iterationTotals)
-        {
-            _iterationTotals[iteration] = totals;
-        }
-
-        _runTotals = runTotals;
-        _bufferedSamples -= batch.Samples.Count;
-        RunTelemetry.BufferedSamples.Add(-batch.Samples.Count);
-
-        foreach (var write in writes)
-        {
-            if (write.Iteration is not { } record)
-            {
-                continue;
-            }
-
-            var previous = _iterations.GetValueOrDefault(record.Iteration);
-            _iterations[record.Iteration] = new IterationRow
-            {
-                Iteration = record.Iteration,
-                Kind = (record.Kind ?? IterationKind.Minibatch).ToName(),
-                Score = record.Score ?? previous?.Score,
-            };
-            if (_pendingIterations.TryGetValue(record.Iteration, out var pending) && ReferenceEquals(pending.Write, write))
-            {
-                _pendingIterations.Remove(record.Iteration);
-            }
-
-            _events.Publish(RunEventKind.Iteration, new
-            {
-                iteration = record.Iteration,
-                kind = (record.Kind ?? IterationKind.Minibatch).ToName(),
-                score = record.Score,
-            });
-        }
-
-        run.Status = derived.Status;
-        run.BaselineScore = derived.BaselineScore;
-        run.BestScore = derived.BestScore;
-        run.BestMinibatchScore = derived.BestMinibatchScore;
-        run.Improvement = derived.Improvement;
-        run.ImprovementPct = derived.ImprovementPct;
-        run.CompletedIterations = derived.CompletedIterations;
-        run.CurrentIteration = derived.CurrentIteration;
-        run.BestIteration = derived.BestIteration;
-        run.StartTime = derived.StartTime;
-        run.UpdatedAt = derived.UpdatedAt;
-        run.SamplesEvaluated = runTotals.Evaluated;
-        run.SamplesSuccessful = runTotals.Successful;
-        run.SamplesFailed = runTotals.Failed;
-        run.PromptTokens = runTotals.PromptTokens;
-        run.CompletionTokens = runTotals.CompletionTokens;
-        run.TotalTokens = runTotals.PromptTokens + runTotals.CompletionTokens;
-        run.CostUsd = runTotals.CostUsd;
-        run.AvgLatencyMs = runTotals.AvgLatencyMs;
-
-        live.State.LastHeartbeatAt = DateTimeOffset.UtcNow;
-        _liveDirty = true;
-
-        if ((run.BestScore, run.BestIteration) != bestBefore)
-        {
-            _events.Publish(RunEventKind.BestScore, new { bestScore = run.BestScore, bestIteration = run.BestIteration });
-        }
-
-        if (Status != statusBefore)
-        {
-            PublishStatus(statusBefore, Status, statusBefore == RunStatus.Stalled ? "write resumed" : "first write");
-            _ = FollowStatusAsync();
-        }
-    }
-
-    // A failed commit stored none of its rows. Its callers, and those queued behind it (whose
-    // duplicates may point at the failed rows), get a retryable error; retrying is safe.
-    private async Task FailQueuedAsync(List<PendingWrite> failed, Exception exception)
-    {
-        logger.LogError(exception, "Run {RunId}: a commit of {Writes} writes failed; {Queued} queued writes fail with it",
-            _runId, failed.Count, _queue.Count);
-        var all = failed.Concat(_queue).ToList();
-        _queue.Clear();
-        _pendingSampleKeys.Clear();
-        _pendingIterations.Clear();
-        RunTelemetry.BufferedSamples.Add(-_bufferedSamples);
-        _bufferedSamples = 0;
-
-        var error = new RunOverloadedException(_options.RetryAfter);
-        foreach (var write in all)
-        {
-            write.Done.TrySetException(error);
-        }
-
-        if (exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-        {
-            // The database holds rows this activation did not know of: learn them before the retries arrive.
-            _ingestLoad = LoadIngestStateAsync(CancellationToken.None);
-            await _ingestLoad;
-        }
-    }
-
     private bool IngestLoaded => _ingestLoad is { IsCompletedSuccessfully: true };
 
     // Concurrent first writes share one load; a failed load is tried again by the next write.
@@ -425,32 +261,14 @@ public sealed partial class RunGrain
 
     private async Task LoadIngestStateAsync(CancellationToken cancellationToken)
     {
-        var (iterations, samples) = await runs.LoadIngestStateAsync(_projectId, _runId, cancellationToken);
-        ResetIngestState(iterations, samples);
-    }
-
-    private void ResetIngestState(IReadOnlyList<IterationRow> iterations, IReadOnlyList<SampleStatRow> samples)
-    {
-        var keys = new HashSet<long>(samples.Count);
-        var iterationTotals = new Dictionary<int, SampleTotals>();
-        var runTotals = new SampleTotals();
-        var latency = new LatencyHistogram();
-        foreach (var s in samples)
+        try
         {
-            keys.Add(SampleKey(s.Iteration, s.SampleIndex));
-            var totals = iterationTotals.GetValueOrDefault(s.Iteration) ?? new SampleTotals();
-            iterationTotals[s.Iteration] = totals.Add(s.Success, s.PromptTokens, s.CompletionTokens, s.CostUsd, s.LatencyMs);
-            runTotals = runTotals.Add(s.Success, s.PromptTokens, s.CompletionTokens, s.CostUsd, s.LatencyMs);
-            if (s.LatencyMs is { } ms)
-            {
-                latency.Add(ms);
-            }
+            var (iterations, samples) = await runs.LoadIngestStateAsync(_projectId, _runId, cancellationToken);
+            _ledger.Load(iterations, samples);
         }
-
-        _sampleKeys = keys;
-        _iterations = iterations.ToDictionary(i => i.Iteration);
-        _iterationTotals = iterationTotals;
-        _runTotals = runTotals;
-        _latency = latency;
+        catch (Exception ex) when (DatabaseFailures.IsDatabaseFailure(ex))
+        {
+            throw DatabaseFailures.ToGrainError(ex);
+        }
     }
 }

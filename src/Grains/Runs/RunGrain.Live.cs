@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using OptimizationRuns.Grains.Data;
 
 namespace OptimizationRuns.Grains.Runs;
 
@@ -25,7 +26,7 @@ public sealed partial class RunGrain
                 last = runEvent.Id;
             }
 
-            if (Status.IsEnded() && _queue.Count == 0 && last >= _events.LastId)
+            if (_run is null || (_run.Status.IsEnded() && _queue.Count == 0 && _committing is null && last >= _events.LastId))
             {
                 yield break;
             }
@@ -43,15 +44,31 @@ public sealed partial class RunGrain
         }
     }
 
-    private void PublishStatus(RunStatus from, RunStatus to, string reason)
+    // What a commit changed, as events: its iterations, a new best score, a new status.
+    private void PublishCommitted(RunSnapshot before, RunSnapshot after, IngestBatch batch)
     {
-        _events.Publish(RunEventKind.Status, new { status = to.ToName(), previous = from.ToName(), reason });
-        logger.LogInformation("Run {RunId}: {From} → {To} ({Reason})", _runId, from.ToName(), to.ToName(), reason);
+        foreach (var record in batch.Iterations)
+        {
+            _events.Publish(RunEventKind.Iteration, new IterationEvent(record.Iteration, record.Kind!.Value, record.Score));
+        }
+
+        if ((after.BestScore, after.BestIteration) != (before.BestScore, before.BestIteration))
+        {
+            _events.Publish(RunEventKind.BestScore, new BestScoreEvent(after.BestScore, after.BestIteration));
+        }
+
+        if (after.Status != before.Status)
+        {
+            var reason = batch.StatusReason ?? "changed";
+            _events.Publish(RunEventKind.Status, new StatusEvent(after.Status, before.Status, reason));
+            logger.LogInformation("Run {RunId}: {From} → {To} ({Reason})", _runId, before.Status.ToName(), after.Status.ToName(), reason);
+            _ = FollowStatusAsync();
+        }
     }
 
     private void StartLiveTimers()
     {
-        if (Status.IsEnded())
+        if (RequireRun().Status.IsEnded())
         {
             return;
         }
@@ -70,20 +87,30 @@ public sealed partial class RunGrain
         });
     }
 
+    private async Task StopLiveTimersAsync()
+    {
+        _stallTimer?.Dispose();
+        _checkpointTimer?.Dispose();
+        _stallTimer = _checkpointTimer = null;
+        if (await this.GetReminder(StallReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
     // Timers and the reminder follow the status: watch an active run, forget an ended one.
     private async Task OnStatusChangedAsync()
     {
-        if (Status.IsEnded())
+        if (_run is not { } run)
         {
-            _stallTimer?.Dispose();
-            _checkpointTimer?.Dispose();
-            _stallTimer = _checkpointTimer = null;
-            if (await this.GetReminder(StallReminder) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder);
-            }
+            return;
         }
-        else if (Status is RunStatus.Running)
+
+        if (run.Status.IsEnded())
+        {
+            await StopLiveTimersAsync();
+        }
+        else if (run.Status is RunStatus.Running)
         {
             StartLiveTimers();
             var period = _options.StallAfter < TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : _options.StallAfter;
@@ -95,33 +122,30 @@ public sealed partial class RunGrain
 
     private async Task CheckStallAsync()
     {
-        if (_run is null || Status != RunStatus.Running || _ending)
+        if (_run is not { } run || run.Status != RunStatus.Running || AcceptedStatus != RunStatus.Running || _deleting)
         {
             return;
         }
 
-        var lastSignOfLife = live.State.LastHeartbeatAt ?? Utc(_run.StartTime) ?? Utc(_run.UpdatedAt)!.Value;
+        var lastSignOfLife = Latest(live.State.LastHeartbeatAt, run.LastHeartbeatAt) ?? run.StartTime ?? run.UpdatedAt;
         var silentFor = DateTimeOffset.UtcNow - lastSignOfLife;
-        if (silentFor < _options.StallAfter || _queue.Count > 0)
+        if (silentFor < _options.StallAfter || _queue.Count > 0 || _committing is not null)
         {
             return;
         }
 
-        await _control.WaitAsync();
         try
         {
-            if (Status != RunStatus.Running)
+            await WriteAsync(new RunWrite
             {
-                return;
-            }
-
-            Refresh(await runs.TransitionAsync(_projectId, _runId, new RunTransition(RunStatus.Stalled), CancellationToken.None));
-            PublishStatus(RunStatus.Running, RunStatus.Stalled, $"no heartbeat for {silentFor.TotalSeconds:0} s");
-            await CheckpointAsync(force: true);
+                Transition = new RunTransition(RunStatus.Stalled),
+                Reason = $"no heartbeat for {silentFor.TotalSeconds:0} s",
+            });
         }
-        finally
+        catch (Exception ex)
         {
-            _control.Release();
+            // A timer has no caller to answer: the next check tries again.
+            logger.LogWarning(ex, "Run {RunId}: could not mark the run stalled", _runId);
         }
     }
 
@@ -138,13 +162,6 @@ public sealed partial class RunGrain
         try
         {
             live.State.LastEventId = _events.LastId;
-            if (IngestLoaded)
-            {
-                // Cold reads answer the percentiles from here, without loading every sample.
-                live.State.P50LatencyMs = _latency.Percentile(0.50);
-                live.State.P95LatencyMs = _latency.Percentile(0.95);
-            }
-
             _liveDirty = false;
             await live.WriteStateAsync();
         }

@@ -7,12 +7,13 @@ namespace OptimizationRuns.Grains.Runs;
 
 /// <summary>
 /// One optimization run: live state in memory, durable rows in PostgreSQL. Keyed by the run id with the
-/// project id as key extension, so every statement it runs is scoped to that project.
+/// project id as key extension, so every statement it runs is scoped to that project. The grain is the only writer
+/// of its run's rows: every change (patch, progress, stall, iterations, samples) is a write in one ordered queue,
+/// committed in groups (RunGrain.Ingest.cs); the live side (events, stalls, checkpoints) is RunGrain.Live.cs.
 /// </summary>
 /// <remarks>
-/// Reentrant: while one call waits for its group commit, others may add to the next one. Between
-/// awaits the grain runs one turn at a time, so its fields need no locks; <see cref="_control"/>
-/// orders the status-changing operations among themselves.
+/// Reentrant: while one call waits for its group commit, others may add to the next one. Between awaits the grain
+/// runs one turn at a time, so its fields need no locks.
 /// </remarks>
 [Reentrant]
 public sealed partial class RunGrain(
@@ -23,10 +24,10 @@ public sealed partial class RunGrain(
     ILogger<RunGrain> logger) : Grain, IRunGrain, IRemindable
 {
     private readonly RunOptions _options = options.Value;
-    private readonly SemaphoreSlim _control = new(1, 1);
     private Guid _runId;
     private Guid _projectId;
-    private RunRow? _run;
+    // The run row as last committed; changes reach it only through a commit.
+    private RunSnapshot? _run;
     private RunEventLog _events = null!;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -34,6 +35,7 @@ public sealed partial class RunGrain(
         _runId = this.GetPrimaryKey(out var projectKey);
         _projectId = Guid.TryParse(projectKey, out var projectId) ? projectId : Guid.Empty;
         _events = new RunEventLog(live.State.LastEventId, _options.EventsKept);
+        _queue = new GroupCommitQueue(_options.MaxBufferedSamples);
         Telemetry.RunTelemetry.ActiveRuns.Add(1);
         if (_projectId != Guid.Empty)
         {
@@ -65,27 +67,24 @@ public sealed partial class RunGrain(
             throw new RunNotFoundException(_runId);
         }
 
-        await _control.WaitAsync(cancellationToken);
-        try
+        if (_run is null)
         {
-            if (_run is null)
+            // Run ids are scoped to their project (RunIds), so a taken id is this project's run: a repeated create.
+            var created = await runs.InsertAsync(_projectId, _runId, command, cancellationToken);
+            _run ??= created ?? await runs.LoadAsync(_projectId, _runId, cancellationToken)
+                ?? throw new RunNotFoundException(_runId);
+            if (created is not null)
             {
-                var row = await runs.InsertAsync(_projectId, _runId, command, cancellationToken)
-                    ?? await runs.LoadAsync(_projectId, _runId, cancellationToken)
-                    ?? throw new RunConflictException($"The id {_runId} is already taken.");
-                _run = row;
-                ResetIngestState([], []);
+                _ledger.Load([], []);
                 _ingestLoad = Task.CompletedTask;
                 logger.LogInformation("Run {RunId} created in project {ProjectId}: {RunName} ({OptimizerType})",
-                    _runId, _projectId, row.RunName, row.OptimizerType);
+                    _runId, _projectId, created.RunName, created.OptimizerType.ToName());
             }
 
-            return Snapshot();
+            StartLiveTimers();
         }
-        finally
-        {
-            _control.Release();
-        }
+
+        return Snapshot();
     }
 
     /// <inheritdoc />
@@ -114,104 +113,52 @@ public sealed partial class RunGrain(
     /// <inheritdoc />
     public async Task<RunSnapshot> PatchAsync(RunPatch patch, CancellationToken cancellationToken = default)
     {
-        var run = await UpdateAsync(patch.Update, cancellationToken);
-        return patch.Transition is { } transition ? await TransitionAsync(transition, cancellationToken) : run;
-    }
+        RunRules.Validate(patch.Update);
+        if (patch.Transition is { } requested)
+        {
+            RunRules.Validate(requested);
+        }
 
-    public async Task<RunSnapshot> TransitionAsync(RunTransition transition, CancellationToken cancellationToken = default)
-    {
-        RunRules.Validate(transition);
         var run = RequireRun();
-        await _control.WaitAsync(cancellationToken);
-        try
+        var current = AcceptedStatus;
+        var transition = patch.Transition;
+        if (transition is not null && IsRepeat(run, current, transition))
         {
-            var current = Status;
-            if (IsRepeat(run, transition))
-            {
-                return Snapshot();
-            }
-
-            if (!IsAllowed(current, transition.Status))
-            {
-                throw new RunConflictException(
-                    $"A {current.ToName()} run cannot become {transition.Status.ToName()}.");
-            }
-
-            if (transition.Status.IsEnded())
-            {
-                // Refuse new writes, then let the queued ones commit before the run ends.
-                _ending = true;
-                await DrainAsync();
-            }
-
-            try
-            {
-                Refresh(await runs.TransitionAsync(_projectId, _runId, transition, cancellationToken));
-            }
-            finally
-            {
-                _ending = false;
-            }
-
-            PublishStatus(current, transition.Status, transition.Status == RunStatus.Running ? "started" : "requested");
-            await OnStatusChangedAsync();
-            return Snapshot();
+            transition = null;
         }
-        finally
+        else if (transition is not null && !IsAllowed(current, transition.Status))
         {
-            _control.Release();
+            throw new RunConflictException($"A {current.ToName()} run cannot become {transition.Status.ToName()}.");
         }
-    }
 
-    /// <inheritdoc />
-    public async Task<RunSnapshot> UpdateAsync(RunUpdate update, CancellationToken cancellationToken = default)
-    {
-        RunRules.Validate(update);
-        RequireRun();
-        if (update.IsEmpty)
+        if (patch.Update.IsEmpty && transition is null)
         {
             return Snapshot();
         }
 
-        await _control.WaitAsync(cancellationToken);
-        try
-        {
-            Refresh(await runs.UpdateAsync(_projectId, _runId, update, cancellationToken));
-            return Snapshot();
-        }
-        finally
-        {
-            _control.Release();
-        }
+        var reason = transition?.Status == RunStatus.Running ? "started" : "requested";
+        await WriteAsync(new RunWrite { Update = patch.Update.IsEmpty ? null : patch.Update, Transition = transition, Reason = reason });
+        return Snapshot();
     }
 
     /// <inheritdoc />
     public async Task DeleteAsync(CancellationToken cancellationToken = default)
     {
         RequireRun();
-        await _control.WaitAsync(cancellationToken);
+        _deleting = true;
         try
         {
-            _ending = true;
             await DrainAsync();
             await runs.DeleteAsync(_projectId, _runId, cancellationToken);
             _run = null;
-            _stallTimer?.Dispose();
-            _checkpointTimer?.Dispose();
-            _stallTimer = _checkpointTimer = null;
-            if (await this.GetReminder(StallReminder) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder);
-            }
-
+            await StopLiveTimersAsync();
             await live.ClearStateAsync();
             logger.LogInformation("Run {RunId} of project {ProjectId} deleted", _runId, _projectId);
             DeactivateOnIdle();
         }
         finally
         {
-            _ending = false;
-            _control.Release();
+            _deleting = false;
         }
     }
 
@@ -220,84 +167,44 @@ public sealed partial class RunGrain(
     {
         RunRules.Validate(progress);
         RequireWritable();
-        await _control.WaitAsync(cancellationToken);
-        try
+        var run = RequireRun();
+        live.State.LastHeartbeatAt = StoredNow();
+        _liveDirty = true;
+        var changesRow = (progress.Phase is not null && progress.Phase != run.Phase)
+            || (progress.Message is not null && progress.Message != run.Message)
+            || progress.CurrentIteration > (run.CurrentIteration ?? -1)
+            || (progress.TotalIterations is { } total && total != run.TotalIterations)
+            || AcceptedStatus is RunStatus.Pending or RunStatus.Stalled;
+        if (changesRow)
         {
-            var before = Status;
-            live.State.Phase = progress.Phase ?? live.State.Phase;
-            live.State.Message = progress.Message ?? live.State.Message;
-            live.State.LastHeartbeatAt = DateTimeOffset.UtcNow;
-            var movesForward = progress.CurrentIteration > (_run!.CurrentIteration ?? -1)
-                || (progress.TotalIterations is { } total && total != _run.TotalIterations);
-            if (movesForward || before is RunStatus.Pending or RunStatus.Stalled)
-            {
-                Refresh(await runs.ProgressAsync(_projectId, _runId, progress, cancellationToken));
-            }
-
-            _events.Publish(RunEventKind.Progress, new
-            {
-                phase = live.State.Phase,
-                currentIteration = _run.CurrentIteration,
-                totalIterations = _run.TotalIterations,
-                message = live.State.Message,
-            });
-            if (Status != before)
-            {
-                PublishStatus(before, Status, before == RunStatus.Stalled ? "heartbeat resumed" : "first heartbeat");
-                await OnStatusChangedAsync();
-            }
-
-            await CheckpointAsync(force: true);
-            return Snapshot();
+            await WriteAsync(new RunWrite { Progress = progress });
         }
-        finally
-        {
-            _control.Release();
-        }
+
+        run = RequireRun();
+        _events.Publish(RunEventKind.Progress, new ProgressEvent(run.Phase, run.CurrentIteration, run.TotalIterations, run.Message));
+        return Snapshot();
     }
 
-    // A row read while a group commit was in flight may be older than what the grain knows: the
-    // aggregates only grow, so the larger value is the newer one.
-    private void Refresh(RunRow? fresh)
-    {
-        if (fresh is null)
-        {
-            return;
-        }
+    private RunSnapshot RequireRun() => _run ?? throw new RunNotFoundException(_runId);
 
-        if (_run is { } known)
-        {
-            fresh.SamplesEvaluated = Math.Max(fresh.SamplesEvaluated, known.SamplesEvaluated);
-            fresh.SamplesSuccessful = Math.Max(fresh.SamplesSuccessful, known.SamplesSuccessful);
-            fresh.SamplesFailed = Math.Max(fresh.SamplesFailed, known.SamplesFailed);
-            fresh.PromptTokens = Math.Max(fresh.PromptTokens, known.PromptTokens);
-            fresh.CompletionTokens = Math.Max(fresh.CompletionTokens, known.CompletionTokens);
-            fresh.TotalTokens = fresh.PromptTokens + fresh.CompletionTokens;
-            fresh.CostUsd = Math.Max(fresh.CostUsd, known.CostUsd);
-            fresh.CompletedIterations = Math.Max(fresh.CompletedIterations, known.CompletedIterations);
-            fresh.AvgLatencyMs = _runTotals.AvgLatencyMs ?? fresh.AvgLatencyMs;
-        }
-
-        _run = fresh;
-    }
-
-    private RunStatus Status => DomainNames.ParseName<RunStatus>(RequireRun().Status);
-
-    private RunRow RequireRun() => _run ?? throw new RunNotFoundException(_runId);
+    // The status the run will have once its queued writes commit: later requests are judged against it.
+    private RunStatus AcceptedStatus =>
+        _queue.Waiting.OfType<RunWrite>().LastOrDefault(w => w.Transition is not null)?.Transition!.Status
+        ?? _committing?.OfType<RunWrite>().LastOrDefault(w => w.Transition is not null)?.Transition!.Status
+        ?? RequireRun().Status;
 
     private void RequireWritable()
     {
-        var status = Status;
-        if (status.IsEnded() || _ending)
+        var status = AcceptedStatus;
+        if (status.IsEnded() || _deleting)
         {
-            throw new RunConflictException($"The run has ended ({(_ending ? "ending" : status.ToName())}): it takes no more writes.");
+            throw new RunConflictException($"The run has ended ({(_deleting ? "deleting" : status.ToName())}): it takes no more writes.");
         }
     }
 
     // Ending twice the same way is a no-op; so is starting a running run.
-    private static bool IsRepeat(RunRow run, RunTransition transition)
+    private static bool IsRepeat(RunSnapshot run, RunStatus current, RunTransition transition)
     {
-        var current = DomainNames.ParseName<RunStatus>(run.Status);
         if (current != transition.Status)
         {
             return false;
@@ -320,18 +227,27 @@ public sealed partial class RunGrain(
         _ => false,
     };
 
-    // The row as the read side answers it, plus what only the live grain knows.
-    private RunSnapshot Snapshot() => Queries.QueryViews.ToSnapshot(RequireRun()) with
+    // The row as committed, plus what only the live grain knows.
+    private RunSnapshot Snapshot()
     {
-        Phase = live.State.Phase,
-        Message = live.State.Message,
-        P50LatencyMs = IngestLoaded ? _latency.Percentile(0.50) : live.State.P50LatencyMs,
-        P95LatencyMs = IngestLoaded ? _latency.Percentile(0.95) : live.State.P95LatencyMs,
-        LastHeartbeatAt = live.State.LastHeartbeatAt,
-        LastEventId = _events.LastId,
-        BufferedSamples = _bufferedSamples,
-    };
+        var run = RequireRun();
+        var (p50, p95) = IngestLoaded ? _ledger.Percentiles : (run.P50LatencyMs, run.P95LatencyMs);
+        return run with
+        {
+            P50LatencyMs = p50,
+            P95LatencyMs = p95,
+            LastHeartbeatAt = Latest(live.State.LastHeartbeatAt, run.LastHeartbeatAt),
+            LastEventId = _events.LastId,
+            BufferedSamples = _queue.BufferedSamples,
+        };
+    }
 
-    private static DateTimeOffset? Utc(DateTime? value) =>
-        value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
+    // The database keeps microseconds: a time the grain answers must read the same once stored.
+    private static DateTimeOffset StoredNow()
+    {
+        var now = DateTimeOffset.UtcNow;
+        return now.AddTicks(-(now.Ticks % 10));
+    }
+
+    private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 }

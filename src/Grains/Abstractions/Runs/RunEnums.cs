@@ -49,18 +49,14 @@ public static class DomainNames
 {
     /// <summary><c>BootstrapFewshotRandomSearch</c> → <c>bootstrap_fewshot_random_search</c>.</summary>
     public static string ToName<T>(this T value) where T : struct, Enum =>
-        System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+        Names<T>.ByValue.TryGetValue(value, out var name) ? name : Names<T>.Convert(value);
 
     /// <summary>The enum member a lower-case name stands for, if any.</summary>
     public static bool TryParseName<T>(string? name, out T value) where T : struct, Enum
     {
-        foreach (var candidate in Enum.GetValues<T>())
+        if (name is not null && Names<T>.ByName.TryGetValue(name, out value))
         {
-            if (string.Equals(candidate.ToName(), name, StringComparison.Ordinal))
-            {
-                value = candidate;
-                return true;
-            }
+            return true;
         }
 
         value = default;
@@ -71,7 +67,20 @@ public static class DomainNames
     public static T ParseName<T>(string name) where T : struct, Enum =>
         TryParseName<T>(name, out var value) ? value : throw new FormatException($"Unknown {typeof(T).Name} '{name}'.");
 
+    /// <summary>Every name of <typeparamref name="T"/>, in declaration order.</summary>
+    public static IReadOnlyList<string> All<T>() where T : struct, Enum => Names<T>.InOrder;
+
     /// <summary>Whether the run has ended and accepts no more writes.</summary>
     public static bool IsEnded(this RunStatus status) =>
         status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled;
+
+    // Built once per enum: names are looked up on every write and every row read.
+    private static class Names<T> where T : struct, Enum
+    {
+        public static readonly Dictionary<T, string> ByValue = Enum.GetValues<T>().ToDictionary(v => v, Convert);
+        public static readonly Dictionary<string, T> ByName = ByValue.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal);
+        public static readonly IReadOnlyList<string> InOrder = Enum.GetValues<T>().Select(v => ByValue[v]).ToList();
+
+        public static string Convert(T value) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+    }
 }
