@@ -39,8 +39,36 @@ public sealed class RunsApiTests(GatewayFixture fixture)
         var first = await (await client.PostRawAsync("/api/optimization/runs", body)).JsonAsync(HttpStatusCode.Created);
         var second = await (await client.PostRawAsync("/api/optimization/runs", body)).JsonAsync(HttpStatusCode.Created);
 
-        Assert.Equal(id, second.GetProperty("id").GetGuid());
+        Assert.Equal(first.GetProperty("id").GetGuid(), second.GetProperty("id").GetGuid());
         Assert.Equal(first.GetProperty("createdAt").GetString(), second.GetProperty("createdAt").GetString());
+    }
+
+    [Fact]
+    public async Task AClientIdUsedByAnotherProjectCreatesARunAsIfItWereFree()
+    {
+        var (projectA, a, _) = await fixture.NewProjectAsync();
+        var (projectB, b, _) = await fixture.NewProjectAsync();
+        var id = Guid.NewGuid();
+        string Body(string name) => $$"""{"id":"{{id}}","runName":"{{name}}","optimizerType":"gepa","config":{ } }""";
+
+        var ofA = await (await a.PostRawAsync("/api/optimization/runs", Body("A's"))).JsonAsync(HttpStatusCode.Created);
+        // B's answer must not depend on A's data: the same as for an id nobody used.
+        var ofB = await (await b.PostRawAsync("/api/optimization/runs", Body("B's"))).JsonAsync(HttpStatusCode.Created);
+        var freshInB = await (await b.PostRawAsync("/api/optimization/runs",
+            $$"""{"id":"{{Guid.NewGuid()}}","runName":"fresh","optimizerType":"gepa","config":{ } }""")).JsonAsync(HttpStatusCode.Created);
+
+        Assert.Equal(projectB, ofB.GetProperty("projectId").GetGuid());
+        Assert.Equal("B's", ofB.GetProperty("runName").GetString());
+        Assert.Equal("pending", freshInB.GetProperty("status").GetString());
+        Assert.NotEqual(ofA.GetProperty("id").GetGuid(), ofB.GetProperty("id").GetGuid());
+        // Each side sees its own run under the key, and never the other's.
+        Assert.Equal("A's", (await a.GetRunAsync(ofA.GetProperty("id").GetGuid())).GetProperty("runName").GetString());
+        Assert.Equal(projectA, (await a.GetRunAsync(ofA.GetProperty("id").GetGuid())).GetProperty("projectId").GetGuid());
+        await (await b.GetAsync($"/api/optimization/runs/{ofA.GetProperty("id").GetGuid()}")).ProblemAsync(HttpStatusCode.NotFound);
+        await (await a.GetAsync($"/api/optimization/runs/{ofB.GetProperty("id").GetGuid()}")).ProblemAsync(HttpStatusCode.NotFound);
+        // And again from A's side: a repeat stays A's run.
+        var again = await (await a.PostRawAsync("/api/optimization/runs", Body("A's"))).JsonAsync(HttpStatusCode.Created);
+        Assert.Equal(ofA.GetProperty("id").GetGuid(), again.GetProperty("id").GetGuid());
     }
 
     [Fact]

@@ -180,7 +180,8 @@ public sealed class RunRulesTests(ClusterFixture fixture)
         Assert.Null(await stranger.GetAsync());
         await Assert.ThrowsAsync<RunNotFoundException>(() => stranger.RecordSamplesAsync([RunScenario.Sample(0, 0)]));
         await Assert.ThrowsAsync<RunNotFoundException>(() => stranger.TransitionAsync(new RunTransition(RunStatus.Cancelled)));
-        await Assert.ThrowsAsync<RunConflictException>(() => stranger.CreateAsync(new CreateRun("hijack", OptimizerType.Custom, "{}")));
+        // The gateway scopes client-chosen ids to the project (RunIds); a raw id of another project's run is not there.
+        await Assert.ThrowsAsync<RunNotFoundException>(() => stranger.CreateAsync(new CreateRun("hijack", OptimizerType.Custom, "{}")));
 
         var stored = await RunScenario.ReadStoredAsync(runId);
         Assert.Equal("running", stored.Status);
