@@ -279,6 +279,17 @@ class RunLifeTests(unittest.TestCase):
         run.complete(final_score=55.0)
         self.assertAlmostEqual(tracker.get_run(run.id)["finalScore"], 0.55)
 
+    def test_a_baseline_completed_without_naming_its_kind_stays_the_baseline(self) -> None:
+        tracker = new_tracker()
+        run = tracker.start_run("baseline", "miprov2", CONFIG)
+        run.log_iteration(0, kind="baseline")
+        run.log_iteration(0, 0.41)
+        data = run.refresh()
+        self.assertAlmostEqual(data["bestScore"], 0.41)
+        self.assertEqual(data["bestIteration"], 0)
+        self.assertEqual(tracker.iterations(run.id)[0]["kind"], "baseline")
+        run.complete()
+
     def test_starting_with_the_same_id_is_idempotent(self) -> None:
         tracker = new_tracker()
         run_id = str(uuid.uuid4())

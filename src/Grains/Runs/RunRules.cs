@@ -188,25 +188,46 @@ public static partial class RunRules
 
         for (var i = 0; i < samples.Count && errors.Count < 100; i++)
         {
-            var s = samples[i];
-            var prefix = $"samples[{i}].";
-            NotNegative(errors, prefix + "iteration", s.Iteration);
-            NotNegative(errors, prefix + "sampleIndex", s.SampleIndex);
-            Score(errors, prefix + "score", s.Score);
-            NotNegative(errors, prefix + "latencyMs", s.LatencyMs);
-            NotNegative(errors, prefix + "promptTokens", s.PromptTokens);
-            NotNegative(errors, prefix + "completionTokens", s.CompletionTokens);
-            NotNegative(errors, prefix + "costUsd", s.CostUsd);
-            Text(errors, prefix + "exampleId", s.ExampleId, MaxNameLength);
-            Text(errors, prefix + "error", s.Error, MaxErrorLength);
-            JsonDocument(errors, prefix + "inputs", s.InputsJson);
-            JsonDocument(errors, prefix + "expected", s.ExpectedJson);
-            JsonDocument(errors, prefix + "prediction", s.PredictionJson);
-            TraceIds(errors, prefix, s.TraceId, s.SpanId);
+            // The common case allocates nothing: field names are built only for a sample that breaks a rule.
+            if (!IsValid(samples[i]))
+            {
+                Describe(errors, $"samples[{i}].", samples[i]);
+            }
         }
 
         errors.ThrowIfAny();
     }
+
+    private static bool IsValid(SampleRecord s) =>
+        s.Iteration >= 0 && s.SampleIndex >= 0 && IsScore(s.Score) && IsNotNegative(s.LatencyMs) && s.PromptTokens >= 0
+        && s.CompletionTokens >= 0 && s.CostUsd >= 0 && IsText(s.ExampleId, MaxNameLength) && IsText(s.Error, MaxErrorLength)
+        && (s.InputsJson is null || IsJson(s.InputsJson)) && (s.ExpectedJson is null || IsJson(s.ExpectedJson))
+        && (s.PredictionJson is null || IsJson(s.PredictionJson))
+        && (s.TraceId is null || TraceIdPattern().IsMatch(s.TraceId)) && (s.SpanId is null || SpanIdPattern().IsMatch(s.SpanId));
+
+    private static void Describe(Errors errors, string prefix, SampleRecord s)
+    {
+        NotNegative(errors, prefix + "iteration", s.Iteration);
+        NotNegative(errors, prefix + "sampleIndex", s.SampleIndex);
+        Score(errors, prefix + "score", s.Score);
+        NotNegative(errors, prefix + "latencyMs", s.LatencyMs);
+        NotNegative(errors, prefix + "promptTokens", s.PromptTokens);
+        NotNegative(errors, prefix + "completionTokens", s.CompletionTokens);
+        NotNegative(errors, prefix + "costUsd", s.CostUsd);
+        Text(errors, prefix + "exampleId", s.ExampleId, MaxNameLength);
+        Text(errors, prefix + "error", s.Error, MaxErrorLength);
+        JsonDocument(errors, prefix + "inputs", s.InputsJson);
+        JsonDocument(errors, prefix + "expected", s.ExpectedJson);
+        JsonDocument(errors, prefix + "prediction", s.PredictionJson);
+        TraceIds(errors, prefix, s.TraceId, s.SpanId);
+    }
+
+    private static bool IsText(string? value, int maxLength) =>
+        string.IsNullOrWhiteSpace(value) || (value.Length <= maxLength && !value.Contains('\0'));
+
+    private static bool IsScore(decimal? score) => score is null or (>= 0 and <= 1);
+
+    private static bool IsNotNegative(double? value) => value is not { } v || (v >= 0 && !double.IsNaN(v) && !double.IsInfinity(v));
 
     private static void Text(Errors errors, string field, string? value, int maxLength, bool required = false)
     {
@@ -229,7 +250,7 @@ public static partial class RunRules
 
     private static void Score(Errors errors, string field, decimal? score)
     {
-        if (score is < 0 or > 1)
+        if (!IsScore(score))
         {
             errors.Add(field, "Must be a fraction between 0 and 1.");
         }
@@ -237,7 +258,7 @@ public static partial class RunRules
 
     private static void NotNegative(Errors errors, string field, double? value)
     {
-        if (value is { } v && (v < 0 || double.IsNaN(v) || double.IsInfinity(v)))
+        if (!IsNotNegative(value))
         {
             errors.Add(field, "Must be a finite number, 0 or more.");
         }
