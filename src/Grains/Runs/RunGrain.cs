@@ -39,7 +39,15 @@ public sealed partial class RunGrain(
         Telemetry.RunTelemetry.ActiveRuns.Add(1);
         if (_projectId != Guid.Empty)
         {
-            _run = await runs.LoadAsync(_projectId, _runId, cancellationToken);
+            try
+            {
+                _run = await runs.LoadAsync(_projectId, _runId, cancellationToken);
+            }
+            catch (Exception ex) when (DatabaseFailures.IsDatabaseFailure(ex))
+            {
+                // An activation's failure reaches the caller as it is: it must be ours, serializable.
+                throw DatabaseFailures.ToGrainError(ex);
+            }
         }
 
         // The ingest state (every committed sample key) is loaded by the first write, not here: most
