@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using OptimizationRuns.Grains.Queries;
 using OptimizationRuns.Grains.Runs;
 
 namespace OptimizationRuns.Grains.Data;
@@ -45,10 +46,10 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The project's rows of the analytics view, one per optimizer it has runs of.</summary>
-    public async Task<List<AnalyticsRow>> AnalyticsAsync(Guid projectId, CancellationToken cancellationToken)
+    public async Task<List<OptimizerAnalytics>> AnalyticsAsync(Guid projectId, CancellationToken cancellationToken)
     {
         await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var rows = await scope.Connection.QueryAsync<AnalyticsRow>(
+        var rows = await scope.Connection.QueryAsync<OptimizerAnalytics>(
             new CommandDefinition(AnalyticsSql, transaction: scope.Transaction, cancellationToken: cancellationToken));
         await scope.CommitAsync(cancellationToken);
         return rows.AsList();
@@ -64,27 +65,4 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
         return await connection.ExecuteScalarAsync<DateTime>(
             new CommandDefinition(RefreshSql, commandTimeout: 300, cancellationToken: cancellationToken));
     }
-}
-
-/// <summary>A row of <c>project_run_analytics()</c>.</summary>
-public sealed class AnalyticsRow
-{
-    public string OptimizerType { get; set; } = "";
-    public long TotalRuns { get; set; }
-    public long PendingRuns { get; set; }
-    public long RunningRuns { get; set; }
-    public long StalledRuns { get; set; }
-    public long CompletedRuns { get; set; }
-    public long FailedRuns { get; set; }
-    public long CancelledRuns { get; set; }
-    public decimal? AvgFinalScore { get; set; }
-    public decimal? MaxFinalScore { get; set; }
-    public decimal? AvgImprovement { get; set; }
-    public decimal? AvgImprovementPct { get; set; }
-    public long TotalTokens { get; set; }
-    public decimal TotalCostUsd { get; set; }
-    public long? AvgDurationMs { get; set; }
-    public long SamplesEvaluated { get; set; }
-    public DateTime? LastRunAt { get; set; }
-    public DateTime RefreshedAt { get; set; }
 }

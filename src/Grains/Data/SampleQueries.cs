@@ -12,25 +12,26 @@ namespace OptimizationRuns.Grains.Data;
 public sealed class SampleQueries(NpgsqlDataSource dataSource)
 {
     private const string Columns = """
-        run_id, iteration, sample_index, example_id, inputs, expected, prediction, score, success, error, latency_ms,
-        prompt_tokens, completion_tokens, cost_usd, trace_id, span_id, created_at
+        run_id, iteration, sample_index, example_id, inputs AS inputs_json, expected AS expected_json,
+        prediction AS prediction_json, score, success, error, latency_ms, prompt_tokens, completion_tokens, cost_usd,
+        trace_id, span_id, created_at
         """;
 
     // Whether the run is visible under RLS, so an empty page of another project's run is a 404, not [].
     private const string RunExistsSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = @RunId); ";
 
     /// <summary>Up to <paramref name="take"/> samples of the run; null when the run is not visible in <paramref name="projectId"/>.</summary>
-    public async Task<List<SampleRow>?> PageAsync(Guid projectId, SampleQuery query, int take, CancellationToken cancellationToken)
+    public async Task<List<SampleView>?> PageAsync(Guid projectId, SampleQuery query, int take, CancellationToken cancellationToken)
     {
         var (sql, parameters) = PageStatement(query, take);
         await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        List<SampleRow>? rows = null;
+        List<SampleView>? rows = null;
         await using (var results = await scope.Connection.QueryMultipleAsync(
                          new CommandDefinition(RunExistsSql + sql, parameters, scope.Transaction, cancellationToken: cancellationToken)))
         {
             if (await results.ReadSingleAsync<bool>())
             {
-                rows = (await results.ReadAsync<SampleRow>()).AsList();
+                rows = (await results.ReadAsync<SampleView>()).AsList();
             }
         }
 
@@ -89,11 +90,11 @@ public sealed class SampleQueries(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>Up to <paramref name="take"/> of the project's samples with the trace id.</summary>
-    public async Task<List<SampleRow>> TraceAsync(Guid projectId, TraceSampleQuery query, int take, CancellationToken cancellationToken)
+    public async Task<List<SampleView>> TraceAsync(Guid projectId, TraceSampleQuery query, int take, CancellationToken cancellationToken)
     {
         var after = query.After ?? new SamplePosition(Guid.Empty, -1, -1);
         await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var rows = await scope.Connection.QueryAsync<SampleRow>(new CommandDefinition(TraceSql, new
+        var rows = await scope.Connection.QueryAsync<SampleView>(new CommandDefinition(TraceSql, new
         {
             query.TraceId,
             AfterRunId = after.RunId,
@@ -104,26 +105,4 @@ public sealed class SampleQueries(NpgsqlDataSource dataSource)
         await scope.CommitAsync(cancellationToken);
         return rows.AsList();
     }
-}
-
-/// <summary>A row of <c>optimization_samples</c> as the read side shows it.</summary>
-public sealed class SampleRow
-{
-    public Guid RunId { get; set; }
-    public int Iteration { get; set; }
-    public int SampleIndex { get; set; }
-    public string? ExampleId { get; set; }
-    public string? Inputs { get; set; }
-    public string? Expected { get; set; }
-    public string? Prediction { get; set; }
-    public decimal? Score { get; set; }
-    public bool Success { get; set; }
-    public string? Error { get; set; }
-    public double? LatencyMs { get; set; }
-    public int PromptTokens { get; set; }
-    public int CompletionTokens { get; set; }
-    public decimal CostUsd { get; set; }
-    public string? TraceId { get; set; }
-    public string? SpanId { get; set; }
-    public DateTime CreatedAt { get; set; }
 }

@@ -82,8 +82,7 @@ public sealed class RunQueryGrain(
     /// <inheritdoc />
     public async Task<IReadOnlyList<OptimizerAnalytics>> GetAnalyticsAsync(CancellationToken cancellationToken = default)
     {
-        var rows = await analytics.AnalyticsAsync(ProjectId, cancellationToken);
-        return rows.Select(QueryViews.ToView).ToList();
+        return await analytics.AnalyticsAsync(ProjectId, cancellationToken);
     }
 
     private static RunPosition PositionOf(RunSnapshot row, RunSort sort) => sort switch
@@ -94,9 +93,9 @@ public sealed class RunQueryGrain(
         _ => new RunPosition(row.Id, CreatedAt: row.CreatedAt),
     };
 
-    private static SamplePage Page(List<SampleRow> rows, int limit)
+    private static SamplePage Page(List<SampleView> rows, int limit)
     {
-        var page = rows.Take(limit).Select(QueryViews.ToView).ToList();
+        var page = rows.Take(limit).ToList();
         var last = rows.Count > limit ? rows[limit - 1] : null;
         return new SamplePage(page, last is null ? null : new SamplePosition(last.RunId, last.Iteration, last.SampleIndex));
     }
