@@ -1,190 +1,107 @@
-using System.Buffers.Binary;
 using System.Buffers.Text;
-using System.Security.Cryptography;
+using System.Globalization;
+using System.Text;
 using OptimizationRuns.Grains.Queries;
 
 namespace OptimizationRuns.Gateway.Contracts;
 
 /// <summary>
-/// Opaque page cursors: base64url of the last row's sort key and id, tagged with what they page and sealed with a
-/// checksum, so an edited or foreign cursor is refused (400) rather than read as some other position.
+/// Page cursors: the last row's position as text (<c>list:sort-key:id</c>), base64url so it travels in a URL as
+/// one opaque token. A cursor is a position, not a secret: an edited one that still parses is just another place in
+/// the caller's own list (row-level security decides what is visible); one of another list or order is refused.
 /// </summary>
 public static class Cursors
 {
-    private const byte Version = 1;
-    private const byte RunsKind = 1;
-    private const byte SamplesKind = 2;
-    private const byte TraceSamplesKind = 3;
-    private const int ChecksumLength = 4;
+    private const char Separator = ':';
 
-    public static string Encode(RunSort sort, RunPosition position)
-    {
-        var body = new List<byte> { Version, RunsKind, (byte)sort };
-        if (sort == RunSort.CreatedAt)
-        {
-            Append(body, position.CreatedAt!.Value.UtcTicks);
-        }
-        else
-        {
-            body.Add(position.Score is null ? (byte)0 : (byte)1);
-            if (position.Score is { } score)
-            {
-                foreach (var part in decimal.GetBits(score))
-                {
-                    Append(body, part);
-                }
-            }
-        }
-
-        body.AddRange(position.Id.ToByteArray());
-        return Seal(body);
-    }
+    public static string Encode(RunSort sort, RunPosition position) => Pack(
+        SortTag(sort),
+        sort == RunSort.CreatedAt
+            ? position.CreatedAt!.Value.UtcTicks.ToString(CultureInfo.InvariantCulture)
+            : position.Score?.ToString(CultureInfo.InvariantCulture) ?? "",
+        position.Id.ToString("N"));
 
     public static bool TryDecode(string cursor, RunSort sort, out RunPosition? position)
     {
         position = null;
-        if (!TryOpen(cursor, RunsKind, out var body) || body.Length < 1 || body[0] != (byte)sort)
+        if (Unpack(cursor, SortTag(sort), 2) is not [var key, var idText] || !Guid.TryParseExact(idText, "N", out var id))
         {
             return false;
         }
 
-        var rest = body[1..];
-        DateTimeOffset? createdAt = null;
-        decimal? score = null;
         if (sort == RunSort.CreatedAt)
         {
-            if (rest.Length != 8 + 16)
+            if (!long.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+                || ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks)
             {
                 return false;
             }
 
-            var ticks = BinaryPrimitives.ReadInt64LittleEndian(rest);
-            if (ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks)
-            {
-                return false;
-            }
-
-            createdAt = new DateTimeOffset(ticks, TimeSpan.Zero);
-            rest = rest[8..];
+            position = new RunPosition(id, CreatedAt: new DateTimeOffset(ticks, TimeSpan.Zero));
+            return true;
         }
-        else
+
+        if (key.Length == 0)
         {
-            if (rest.Length < 1 || rest[0] > 1 || rest.Length != 1 + (rest[0] == 1 ? 16 : 0) + 16)
-            {
-                return false;
-            }
-
-            if (rest[0] == 1)
-            {
-                var bits = new int[4];
-                for (var i = 0; i < 4; i++)
-                {
-                    bits[i] = BinaryPrimitives.ReadInt32LittleEndian(rest[(1 + 4 * i)..]);
-                }
-
-                try
-                {
-                    score = new decimal(bits);
-                }
-                catch (ArgumentException)
-                {
-                    return false;
-                }
-
-                rest = rest[17..];
-            }
-            else
-            {
-                rest = rest[1..];
-            }
+            position = new RunPosition(id);
+            return true;
         }
 
-        position = new RunPosition(new Guid(rest), createdAt, score);
+        if (!decimal.TryParse(key, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var score))
+        {
+            return false;
+        }
+
+        position = new RunPosition(id, Score: score);
         return true;
     }
 
-    public static string Encode(SamplePosition position) => EncodeSample(SamplesKind, position);
+    public static string Encode(SamplePosition position) => EncodeSample("samples", position);
 
-    public static bool TryDecode(string cursor, out SamplePosition? position) => TryDecodeSample(cursor, SamplesKind, out position);
+    public static bool TryDecode(string cursor, out SamplePosition? position) => TryDecodeSample(cursor, "samples", out position);
 
-    public static string EncodeTrace(SamplePosition position) => EncodeSample(TraceSamplesKind, position);
+    public static string EncodeTrace(SamplePosition position) => EncodeSample("trace", position);
 
-    public static bool TryDecodeTrace(string cursor, out SamplePosition? position) => TryDecodeSample(cursor, TraceSamplesKind, out position);
+    public static bool TryDecodeTrace(string cursor, out SamplePosition? position) => TryDecodeSample(cursor, "trace", out position);
 
-    private static string EncodeSample(byte kind, SamplePosition position)
-    {
-        var body = new List<byte> { Version, kind };
-        body.AddRange(position.RunId.ToByteArray());
-        Append(body, position.Iteration);
-        Append(body, position.SampleIndex);
-        return Seal(body);
-    }
+    private static string EncodeSample(string list, SamplePosition position) => Pack(list, position.RunId.ToString("N"),
+        position.Iteration.ToString(CultureInfo.InvariantCulture), position.SampleIndex.ToString(CultureInfo.InvariantCulture));
 
-    private static bool TryDecodeSample(string cursor, byte kind, out SamplePosition? position)
+    private static bool TryDecodeSample(string cursor, string list, out SamplePosition? position)
     {
         position = null;
-        if (!TryOpen(cursor, kind, out var body) || body.Length != 16 + 4 + 4)
+        if (Unpack(cursor, list, 3) is not [var runText, var iterationText, var indexText]
+            || !Guid.TryParseExact(runText, "N", out var runId)
+            || !int.TryParse(iterationText, NumberStyles.None, CultureInfo.InvariantCulture, out var iteration)
+            || !int.TryParse(indexText, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
         {
             return false;
         }
 
-        position = new SamplePosition(new Guid(body[..16]),
-            BinaryPrimitives.ReadInt32LittleEndian(body[16..]), BinaryPrimitives.ReadInt32LittleEndian(body[20..]));
+        position = new SamplePosition(runId, iteration, index);
         return true;
     }
 
-    private static void Append(List<byte> body, long value)
+    private static string SortTag(RunSort sort) => sort switch
     {
-        Span<byte> bytes = stackalloc byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(bytes, value);
-        body.AddRange(bytes);
-    }
+        RunSort.FinalScore => "runs-final",
+        RunSort.BestScore => "runs-best",
+        RunSort.Improvement => "runs-improvement",
+        _ => "runs-created",
+    };
 
-    private static void Append(List<byte> body, int value)
-    {
-        Span<byte> bytes = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(bytes, value);
-        body.AddRange(bytes);
-    }
+    private static string Pack(string list, params string[] fields) =>
+        Base64Url.EncodeToString(Encoding.ASCII.GetBytes(list + Separator + string.Join(Separator, fields)));
 
-    private static string Seal(List<byte> body)
+    /// <summary>The fields of a cursor of <paramref name="list"/>, if it is one with <paramref name="count"/> fields.</summary>
+    private static string[]? Unpack(string cursor, string list, int count)
     {
-        var bytes = body.ToArray();
-        return Base64Url.EncodeToString([.. bytes, .. SHA256.HashData(bytes).AsSpan(0, ChecksumLength)]);
-    }
-
-    /// <summary>The cursor's body after its version and kind, if the cursor is intact and of <paramref name="kind"/>.</summary>
-    private static bool TryOpen(string cursor, byte kind, out byte[] body)
-    {
-        body = [];
         if (cursor.Length is 0 or > 200 || !Base64Url.IsValid(cursor))
         {
-            return false;
+            return null;
         }
 
-        byte[] bytes;
-        try
-        {
-            bytes = Base64Url.DecodeFromChars(cursor);
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-
-        if (bytes.Length < 2 + ChecksumLength)
-        {
-            return false;
-        }
-
-        var content = bytes.AsSpan(0, bytes.Length - ChecksumLength);
-        var checksum = bytes.AsSpan(bytes.Length - ChecksumLength);
-        if (!SHA256.HashData(content).AsSpan(0, ChecksumLength).SequenceEqual(checksum) || content[0] != Version || content[1] != kind)
-        {
-            return false;
-        }
-
-        body = content[2..].ToArray();
-        return true;
+        var parts = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(cursor)).Split(Separator);
+        return parts.Length == count + 1 && parts[0] == list ? parts[1..] : null;
     }
 }
