@@ -2,6 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OptimizationRuns.Grains.Data;
 using OptimizationRuns.Grains.Runs;
+using Orleans.Serialization.Cloning;
+using Orleans.Serialization.Serializers;
 
 namespace OptimizationRuns.Silo;
 
@@ -17,7 +19,10 @@ public static class SiloHosting
     /// <summary>Orleans' ADO.NET invariant for PostgreSQL.</summary>
     public const string AdoNetInvariant = "Npgsql";
 
-    /// <summary>Configures clustering, grain storage, reminders and our services from configuration.</summary>
+    /// <summary>
+    /// Configures grain storage, reminders and our services from configuration, and the grain boundary's error
+    /// handling: no database driver exception crosses it (<see cref="StorageFailureFilter"/>, <see cref="DatabaseErrorCodec"/>).
+    /// </summary>
     public static ISiloBuilder AddOptimizationRuns(this ISiloBuilder silo, IConfiguration configuration)
     {
         var connectionString = configuration.GetConnectionString(DataServices.ConnectionStringName);
@@ -29,6 +34,10 @@ public static class SiloHosting
 
         // Grain calls continue the caller's trace (W3C trace context through Orleans messages).
         silo.AddActivityPropagation();
+        silo.AddIncomingGrainCallFilter<StorageFailureFilter>();
+        silo.Services.AddSingleton<DatabaseErrorCodec>();
+        silo.Services.AddSingleton<IGeneralizedCodec>(sp => sp.GetRequiredService<DatabaseErrorCodec>());
+        silo.Services.AddSingleton<IGeneralizedCopier>(sp => sp.GetRequiredService<DatabaseErrorCodec>());
         silo.AddAdoNetGrainStorage(RunStorage, o =>
         {
             o.Invariant = AdoNetInvariant;
