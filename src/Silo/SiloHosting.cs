@@ -1,7 +1,11 @@
+using System.Data.Common;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using OptimizationRuns.Grains.Data;
 using OptimizationRuns.Grains.Runs;
+using Orleans.Serialization.Cloning;
+using Orleans.Serialization.Serializers;
 
 namespace OptimizationRuns.Silo;
 
@@ -17,18 +21,26 @@ public static class SiloHosting
     /// <summary>Orleans' ADO.NET invariant for PostgreSQL.</summary>
     public const string AdoNetInvariant = "Npgsql";
 
-    /// <summary>Configures clustering, grain storage, reminders and our services from configuration.</summary>
+    /// <summary>
+    /// How long a connection attempt may take unless the connection string says (<c>Timeout=</c>). Npgsql's own
+    /// default, 15 s, would hold every caller that long when the database host drops packets instead of refusing.
+    /// </summary>
+    public const int DefaultConnectTimeoutSeconds = 5;
+
+    /// <summary>
+    /// Configures grain storage, reminders and our services from configuration, and the grain boundary's error
+    /// handling: no database driver exception crosses it (<see cref="StorageFailureFilter"/>, <see cref="DatabaseErrorCodec"/>).
+    /// </summary>
     public static ISiloBuilder AddOptimizationRuns(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var connectionString = configuration.GetConnectionString(DataServices.ConnectionStringName);
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            throw new InvalidOperationException(
-                $"ConnectionStrings__{DataServices.ConnectionStringName} is not set: the silo needs PostgreSQL (scripts/run sets one up).");
-        }
+        var connectionString = ServiceConnectionString(configuration);
 
         // Grain calls continue the caller's trace (W3C trace context through Orleans messages).
         silo.AddActivityPropagation();
+        silo.AddIncomingGrainCallFilter<StorageFailureFilter>();
+        silo.Services.AddSingleton<DatabaseErrorCodec>();
+        silo.Services.AddSingleton<IGeneralizedCodec>(sp => sp.GetRequiredService<DatabaseErrorCodec>());
+        silo.Services.AddSingleton<IGeneralizedCopier>(sp => sp.GetRequiredService<DatabaseErrorCodec>());
         silo.AddAdoNetGrainStorage(RunStorage, o =>
         {
             o.Invariant = AdoNetInvariant;
@@ -60,7 +72,7 @@ public static class SiloHosting
             silo.UseAdoNetClustering(o =>
             {
                 o.Invariant = AdoNetInvariant;
-                o.ConnectionString = configuration.GetConnectionString(DataServices.ConnectionStringName);
+                o.ConnectionString = ServiceConnectionString(configuration);
             });
             silo.ConfigureEndpoints(AdvertisedAddress(configuration["Orleans:AdvertisedHost"]), siloPort, gatewayPort,
                 listenOnAnyHostAddress: true);
@@ -72,6 +84,28 @@ public static class SiloHosting
         }
 
         return silo;
+    }
+
+    /// <summary>
+    /// <c>ConnectionStrings:Postgres</c>, with <see cref="DefaultConnectTimeoutSeconds"/> as the connect timeout unless
+    /// it sets one. The command timeout stays Npgsql's 30 s, which Orleans' 30 s response timeout matches: a statement
+    /// that is merely slow (an analytics refresh, a large group commit) must not fail for being slow.
+    /// </summary>
+    public static string ServiceConnectionString(IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString(DataServices.ConnectionStringName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                $"ConnectionStrings__{DataServices.ConnectionStringName} is not set: the silo needs PostgreSQL (scripts/run sets one up).");
+        }
+
+        if (new DbConnectionStringBuilder { ConnectionString = connectionString }.ContainsKey(nameof(NpgsqlConnectionStringBuilder.Timeout)))
+        {
+            return connectionString;
+        }
+
+        return new NpgsqlConnectionStringBuilder(connectionString) { Timeout = DefaultConnectTimeoutSeconds }.ConnectionString;
     }
 
     /// <summary>

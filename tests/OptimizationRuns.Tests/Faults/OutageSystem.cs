@@ -1,0 +1,116 @@
+using System.Net.Http.Headers;
+using OptimizationRuns.Tests.Fixtures;
+
+namespace OptimizationRuns.Tests.Faults;
+
+/// <summary>
+/// A silo process and a gateway process on a <see cref="PostgresServer"/> of their own, so a test can stop the
+/// database under them. Membership is localhost clustering (the silo's default): with ADO.NET membership
+/// (<c>Cluster:Membership=AdoNet</c>) it would live in the very database being stopped, and a stopped membership
+/// table is a different fault (silos that are up keep serving; none can join) from the one under test here.
+/// </summary>
+public sealed class OutageSystem : IAsyncDisposable
+{
+    public const string AdminKey = "faults-admin-key-0123456789";
+
+    private OutageSystem(PostgresServer database, ServiceProcess silo, ServiceProcess gateway, Uri address)
+    {
+        Database = database;
+        Silo = silo;
+        Gateway = gateway;
+        Address = address;
+    }
+
+    public PostgresServer Database { get; }
+
+    public ServiceProcess Silo { get; }
+
+    public ServiceProcess Gateway { get; }
+
+    public Uri Address { get; }
+
+    /// <summary>Everything the processes printed, for failure messages.</summary>
+    public string Output => $"--- silo\n{Silo.Output}\n--- gateway\n{Gateway.Output}";
+
+    public static async Task<OutageSystem> StartAsync()
+    {
+        var database = await PostgresServer.StartNewAsync();
+        var id = $"faults-{Guid.NewGuid():N}";
+        var gatewayPort = ServiceProcess.FreePort();
+        var silo = ServiceProcess.Start("Silo", new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = database.ServiceConnectionString,
+            ["Orleans__ClusterId"] = id,
+            ["Orleans__ServiceId"] = id,
+            ["Orleans__SiloPort"] = ServiceProcess.FreePort().ToString(),
+            ["Orleans__GatewayPort"] = gatewayPort.ToString(),
+            ["Analytics__RefreshPeriod"] = "00:00:00",
+        });
+        var httpPort = ServiceProcess.FreePort();
+        var gateway = ServiceProcess.Start("Gateway", new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}",
+            ["Orleans__ClusterId"] = id,
+            ["Orleans__ServiceId"] = id,
+            ["Orleans__GatewayPort"] = gatewayPort.ToString(),
+            ["OPTRUNS_ADMIN_KEY"] = AdminKey,
+        });
+        var system = new OutageSystem(database, silo, gateway, new Uri($"http://127.0.0.1:{httpPort}"));
+        try
+        {
+            await system.WaitUntilReadyAsync();
+            return system;
+        }
+        catch
+        {
+            await system.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A client of the gateway that sends <paramref name="key"/> as its bearer token.</summary>
+    public HttpClient Client(string? key = null)
+    {
+        var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(60) };
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Gateway.DisposeAsync();
+        await Silo.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+
+    private async Task WaitUntilReadyAsync()
+    {
+        using var http = Client();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            try
+            {
+                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (DateTime.UtcNow > deadline || Silo.HasExited || Gateway.HasExited)
+            {
+                throw new InvalidOperationException("The silo and gateway did not come up:\n" + Output);
+            }
+
+            await Task.Delay(250);
+        }
+    }
+}
