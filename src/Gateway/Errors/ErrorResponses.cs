@@ -16,6 +16,9 @@ public sealed class ErrorResponses(ILogger<ErrorResponses> logger) : IExceptionH
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        // A grain whose activation failed on the database (its grain storage could not be read) is answered with
+        // Orleans' own exception around the grains' typed storage error.
+        exception = StorageErrorInside(exception) ?? exception;
         switch (exception)
         {
             case RunNotFoundException or ProjectNotFoundException:
@@ -55,6 +58,19 @@ public sealed class ErrorResponses(ILogger<ErrorResponses> logger) : IExceptionH
             default:
                 return false;
         }
+    }
+
+    private static Exception? StorageErrorInside(Exception exception)
+    {
+        for (var inner = exception.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is StorageUnavailableException or WriteRejectedException)
+            {
+                return inner;
+            }
+        }
+
+        return null;
     }
 
     // System.Text.Json names the offending path ($.samples[3].score); clients know the field as samples[3].score.

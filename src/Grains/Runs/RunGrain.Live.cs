@@ -162,8 +162,9 @@ public sealed partial class RunGrain
         try
         {
             live.State.LastEventId = _events.LastId;
-            _liveDirty = false;
             await live.WriteStateAsync();
+            // Cleared only once written: a failed checkpoint is tried again by the next timer tick.
+            _liveDirty = false;
         }
         finally
         {
