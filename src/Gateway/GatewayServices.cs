@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using OptimizationRuns.Gateway.Auth;
+using OptimizationRuns.Gateway.Contracts;
 using OptimizationRuns.Gateway.Errors;
 
 namespace OptimizationRuns.Gateway;
@@ -22,7 +23,10 @@ public static class GatewayServices
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            // A non-nullable member refuses JSON null, so a required member cannot be sent as null.
+            o.SerializerOptions.RespectNullableAnnotations = true;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+            o.SerializerOptions.Converters.Add(new UtcTimeConverter());
         });
         builder.Services.AddOptimizationRunsAuth();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
