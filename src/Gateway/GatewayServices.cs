@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using OptimizationRuns.Gateway.Auth;
 using OptimizationRuns.Gateway.Contracts;
 using OptimizationRuns.Gateway.Errors;
+using OptimizationRuns.Gateway.OpenApi;
 
 namespace OptimizationRuns.Gateway;
 
@@ -29,12 +30,7 @@ public static class GatewayServices
             o.SerializerOptions.Converters.Add(new UtcTimeConverter());
         });
         builder.Services.AddOptimizationRunsAuth();
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "OptimizationRuns";
-            document.Info.Description = "The system of record and live view for prompt-optimization runs.";
-            return Task.CompletedTask;
-        }));
+        builder.Services.AddGatewayOpenApi();
         return builder;
     }
 

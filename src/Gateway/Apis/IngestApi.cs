@@ -14,7 +14,7 @@ public static class IngestApi
         var api = app.MapGroup("/api/optimization/runs/{runId:guid}").WithTags("Ingest").RequireAuthorization(Callers.ProjectPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapPost("/iterations", RecordIterationAsync).WithName("RecordIteration").WithSummary("Record one iteration (trial)");
         api.MapPost("/samples", RecordSamplesAsync).WithName("RecordSamples")
             .WithSummary("Record a batch of at most 5,000 samples; retried samples count as duplicates")
