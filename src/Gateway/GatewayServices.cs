@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using OptimizationRuns.Gateway.Auth;
+using OptimizationRuns.Gateway.Contracts;
 using OptimizationRuns.Gateway.Errors;
+using OptimizationRuns.Gateway.OpenApi;
 
 namespace OptimizationRuns.Gateway;
 
@@ -22,15 +24,13 @@ public static class GatewayServices
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            // A non-nullable member refuses JSON null, so a required member cannot be sent as null.
+            o.SerializerOptions.RespectNullableAnnotations = true;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+            o.SerializerOptions.Converters.Add(new UtcTimeConverter());
         });
         builder.Services.AddOptimizationRunsAuth();
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "OptimizationRuns";
-            document.Info.Description = "The system of record and live view for prompt-optimization runs.";
-            return Task.CompletedTask;
-        }));
+        builder.Services.AddGatewayOpenApi();
         return builder;
     }
 

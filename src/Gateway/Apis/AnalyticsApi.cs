@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OptimizationRuns.Gateway.Auth;
 using OptimizationRuns.Gateway.Contracts;
+using OptimizationRuns.Gateway.OpenApi;
 using OptimizationRuns.Grains.Analytics;
 using OptimizationRuns.Grains.Runs;
 
@@ -20,6 +21,7 @@ public static class AnalyticsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/leaderboard", GetLeaderboardAsync).WithName("GetLeaderboard")
             .WithSummary("The project's top completed runs by final score")
+            .WithPageLimit(QueryParameters.DefaultLeaderboard, QueryParameters.MaxLeaderboard)
             .ProducesValidationProblem();
         api.MapGet("/analytics", GetAnalyticsAsync).WithName("GetAnalytics")
             .WithSummary("The project's runs per optimizer, as of the last refresh of the analytics view");

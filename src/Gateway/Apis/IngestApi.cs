@@ -14,7 +14,7 @@ public static class IngestApi
         var api = app.MapGroup("/api/optimization/runs/{runId:guid}").WithTags("Ingest").RequireAuthorization(Callers.ProjectPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status409Conflict);
         api.MapPost("/iterations", RecordIterationAsync).WithName("RecordIteration").WithSummary("Record one iteration (trial)");
         api.MapPost("/samples", RecordSamplesAsync).WithName("RecordSamples")
             .WithSummary("Record a batch of at most 5,000 samples; retried samples count as duplicates")
@@ -23,16 +23,11 @@ public static class IngestApi
         return api;
     }
 
-    public static async Task<Results<Created<IterationRecorded>, Ok<IterationRecorded>, ValidationProblem>> RecordIterationAsync(
+    public static async Task<Results<Created<IterationRecorded>, Ok<IterationRecorded>>> RecordIterationAsync(
         Guid runId, IterationRequest request, ClaimsPrincipal user, IClusterClient cluster, CancellationToken cancellationToken)
     {
-        if (request.Iteration is null)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["iteration"] = ["Required."] });
-        }
-
         var outcome = await cluster.Run(user, runId).RecordIterationAsync(request.ToRecord(), cancellationToken);
-        var body = new IterationRecorded(request.Iteration.Value, outcome);
+        var body = new IterationRecorded(request.Iteration, outcome);
         return outcome == IterationOutcome.Inserted
             ? TypedResults.Created($"/api/optimization/runs/{runId}/iterations/{body.Iteration}", body)
             : TypedResults.Ok(body);
@@ -41,33 +36,15 @@ public static class IngestApi
     public static async Task<Results<Ok<SampleBatchResponse>, ValidationProblem>> RecordSamplesAsync(
         Guid runId, SampleBatchRequest request, ClaimsPrincipal user, IClusterClient cluster, CancellationToken cancellationToken)
     {
-        var samples = request.Samples ?? [];
-        var missing = new Dictionary<string, string[]>();
-        for (var i = 0; i < samples.Count && missing.Count < 100; i++)
+        // Binding checks each sample's members; a JSON null in place of a whole sample is the one shape it lets through.
+        var nulls = Enumerable.Range(0, request.Samples.Count).Where(i => request.Samples[i] is null).Take(100)
+            .ToDictionary(i => $"samples[{i}]", _ => new[] { "Required: a sample object, not null." });
+        if (nulls.Count > 0)
         {
-            if (samples[i] is null)
-            {
-                missing[$"samples[{i}]"] = ["Required: a sample object."];
-                continue;
-            }
-
-            if (samples[i].Iteration is null)
-            {
-                missing[$"samples[{i}].iteration"] = ["Required."];
-            }
-
-            if (samples[i].SampleIndex is null)
-            {
-                missing[$"samples[{i}].sampleIndex"] = ["Required."];
-            }
+            return TypedResults.ValidationProblem(nulls);
         }
 
-        if (missing.Count > 0)
-        {
-            return TypedResults.ValidationProblem(missing);
-        }
-
-        var result = await cluster.Run(user, runId).RecordSamplesAsync(samples.Select(s => s.ToRecord()).ToList(), cancellationToken);
+        var result = await cluster.Run(user, runId).RecordSamplesAsync(request.Samples.Select(s => s.ToRecord()).ToList(), cancellationToken);
         return TypedResults.Ok(new SampleBatchResponse(result.Accepted, result.Inserted, result.Duplicates));
     }
 

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OptimizationRuns.Gateway.Auth;
+using OptimizationRuns.Gateway.OpenApi;
 using OptimizationRuns.Grains.Runs;
 
 namespace OptimizationRuns.Gateway.Apis;
@@ -16,9 +17,19 @@ public static class LiveApi
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapGet("/events", WatchRunAsync).WithName("WatchRun")
             .WithSummary("Server-Sent Events: progress, iteration, best_score and status, in order; resumes after Last-Event-ID")
+            .ProducesEventStream(Events)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
+
+    // Each event's name and the record its data is: the run's grain publishes these, serialized as the API writes JSON.
+    private static readonly IReadOnlyDictionary<string, Type> Events = new Dictionary<string, Type>
+    {
+        [RunEventKind.Progress.ToName()] = typeof(ProgressEvent),
+        [RunEventKind.Iteration.ToName()] = typeof(IterationEvent),
+        [RunEventKind.BestScore.ToName()] = typeof(BestScoreEvent),
+        [RunEventKind.Status.ToName()] = typeof(StatusEvent),
+    };
 
     /// <summary>
     /// Streams the run's events after <c>Last-Event-ID</c> (or <c>?after=</c>); the stream ends when the run has

@@ -29,7 +29,7 @@ public static class ProjectsApi
         }
 
         var project = await cluster.GetGrain<IProjectAdminGrain>(0).CreateProjectAsync(request.Id, request.Name, cancellationToken);
-        return TypedResults.Created($"/api/projects/{project.Id}", new ProjectResponse(project.Id, project.Name, project.CreatedAt.UtcDateTime));
+        return TypedResults.Created($"/api/projects/{project.Id}", new ProjectResponse(project.Id, project.Name, project.CreatedAt));
     }
 
     public static async Task<Created<ApiKeyResponse>> CreateApiKeyAsync(
@@ -46,14 +46,25 @@ public static class ProjectsApi
             : TypedResults.NotFound();
 }
 
-/// <summary>Create a project; an optional id makes the call idempotent.</summary>
-public sealed record CreateProjectRequest(Guid? Id, string? Name);
+/// <summary>Create a project; only <c>name</c> is required.</summary>
+public sealed record CreateProjectRequest
+{
+    /// <summary>A client-chosen id; sending the same create again answers the same project. Omitted, the gateway picks one.</summary>
+    public Guid? Id { get; init; }
+
+    /// <summary>The project's name, 1–200 characters.</summary>
+    public required string Name { get; init; }
+}
 
 /// <summary>A project.</summary>
-public sealed record ProjectResponse(Guid Id, string Name, DateTime CreatedAt);
+public sealed record ProjectResponse(Guid Id, string Name, DateTimeOffset CreatedAt);
 
-/// <summary>Create an API key, optionally named.</summary>
-public sealed record CreateApiKeyRequest(string? Name);
+/// <summary>Create an API key; the body (and its name) may be omitted.</summary>
+public sealed record CreateApiKeyRequest
+{
+    /// <summary>A label for the key, e.g. the worker pool that uses it.</summary>
+    public string? Name { get; init; }
+}
 
 /// <summary>A new API key: <c>key</c> is shown this once.</summary>
 public sealed record ApiKeyResponse(Guid Id, string Key, string Prefix);

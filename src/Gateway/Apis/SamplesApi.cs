@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OptimizationRuns.Gateway.Auth;
 using OptimizationRuns.Gateway.Contracts;
+using OptimizationRuns.Gateway.OpenApi;
 using OptimizationRuns.Grains.Queries;
 
 namespace OptimizationRuns.Gateway.Apis;
@@ -17,9 +18,11 @@ public static class SamplesApi
             .ProducesValidationProblem();
         api.MapGet("/runs/{runId:guid}/samples", ListSamplesAsync).WithName("ListSamples")
             .WithSummary("A page of the run's samples in (iteration, sampleIndex) order (pass nextCursor as cursor)")
+            .WithPageLimit(QueryParameters.DefaultSamplePage, QueryParameters.MaxSamplePage)
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/traces/{traceId}/samples", ListTraceSamplesAsync).WithName("ListTraceSamples")
             .WithSummary("The project's samples that carry a trace id, a page at a time (trace inspection); 404 when none does")
+            .WithPageLimit(QueryParameters.DefaultSamplePage, QueryParameters.MaxSamplePage)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }

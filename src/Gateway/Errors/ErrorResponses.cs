@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using OptimizationRuns.Grains.Errors;
 using OptimizationRuns.Grains.Projects;
@@ -9,10 +10,10 @@ namespace OptimizationRuns.Gateway.Errors;
 /// <summary>
 /// Turns the grains' typed errors and malformed requests into problem details: not found 404,
 /// conflict 409, invalid values 400 naming the fields, overloaded or database unavailable 503 with Retry-After, data
-/// the database refused 422, bad JSON 400,
-/// oversized bodies 413. Anything else is a 500 and is logged.
+/// the database refused 422, bad JSON and missing required members 400 naming their JSON paths, oversized bodies 413.
+/// Anything else is a 500 and is logged.
 /// </summary>
-public sealed class ErrorResponses(ILogger<ErrorResponses> logger) : IExceptionHandler
+public sealed partial class ErrorResponses(ILogger<ErrorResponses> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -51,9 +52,10 @@ public sealed class ErrorResponses(ILogger<ErrorResponses> logger) : IExceptionH
                     "The cluster did not answer in time; retry.");
                 return true;
             case BadHttpRequestException bad:
-                var (field, message) = Describe(bad);
-                await Problems.WriteAsync(context, bad.StatusCode, bad.StatusCode == 413 ? "Payload too large" : "Invalid request", message,
-                    bad.StatusCode == 400 ? new Dictionary<string, string[]> { [field] = [message] } : null);
+                var errors = Describe(bad);
+                await Problems.WriteAsync(context, bad.StatusCode, bad.StatusCode == 413 ? "Payload too large" : "Invalid request",
+                    errors.Count == 1 ? errors.Single().Value[0] : "One or more fields are invalid.",
+                    bad.StatusCode == 400 ? errors : null);
                 return true;
             default:
                 return false;
@@ -74,15 +76,32 @@ public sealed class ErrorResponses(ILogger<ErrorResponses> logger) : IExceptionH
     }
 
     // System.Text.Json names the offending path ($.samples[3].score); clients know the field as samples[3].score.
-    private static (string Field, string Message) Describe(BadHttpRequestException bad)
+    // Missing required members are reported on their object's path ($.samples[3]) with their names in the message.
+    private static Dictionary<string, string[]> Describe(BadHttpRequestException bad)
     {
-        if (bad.InnerException is JsonException json)
+        if (bad.InnerException is not JsonException json)
         {
-            var path = json.Path is { Length: > 0 } p ? p.TrimStart('$').TrimStart('.') : "";
-            var field = path.Length > 0 ? path : "body";
-            return (field, $"Not valid JSON for this field ({json.Message.Split(" Path:")[0]})");
+            return new() { ["body"] = [bad.Message] };
         }
 
-        return ("body", bad.Message);
+        var path = json.Path is { Length: > 0 } p ? p.TrimStart('$').TrimStart('.') : "";
+        if (MissingMembers().Match(json.Message) is { Success: true } missing)
+        {
+            return missing.Groups["name"].Captures
+                .ToDictionary(name => path.Length > 0 ? $"{path}.{name.Value}" : name.Value, _ => new[] { "Required." });
+        }
+
+        var message = NullRefused().IsMatch(json.Message)
+            ? "Required: must not be null."
+            : $"Not valid JSON for this field ({json.Message.Split(" Path:")[0]})";
+        return new() { [path.Length > 0 ? path : "body"] = [message] };
     }
+
+    // "JSON deserialization for type 'X' was missing required properties including: 'iteration', 'sampleIndex'."
+    [GeneratedRegex("missing required properties including: (?:'(?<name>[^']+)'(?:, )?)+")]
+    private static partial Regex MissingMembers();
+
+    // "The property or field 'runName' on type 'X' doesn't allow setting null values. …" (RespectNullableAnnotations).
+    [GeneratedRegex("doesn't allow setting null values")]
+    private static partial Regex NullRefused();
 }

@@ -172,15 +172,15 @@ public sealed class AnalyticsApiTests(GatewayFixture fixture)
 
         foreach (var (path, operationId, statuses) in new (string, string, string[])[]
                  {
-                     ("/api/optimization/runs", "ListRuns", ["200", "400", "401", "403"]),
-                     ("/api/optimization/runs/{runId}/iterations", "ListIterations", ["200", "401", "403", "404"]),
-                     ("/api/optimization/runs/{runId}/iterations/best", "GetBestIteration", ["200", "401", "403", "404"]),
-                     ("/api/optimization/runs/{runId}/samples", "ListSamples", ["200", "400", "401", "403", "404"]),
-                     ("/api/optimization/traces/{traceId}/samples", "ListTraceSamples", ["200", "400", "401", "403", "404"]),
-                     ("/api/optimization/runs/{runId}/summary", "GetRunSummary", ["200", "401", "403", "404"]),
-                     ("/api/optimization/leaderboard", "GetLeaderboard", ["200", "400", "401", "403"]),
-                     ("/api/optimization/analytics", "GetAnalytics", ["200", "401", "403"]),
-                     ("/api/optimization/analytics/refresh", "RefreshAnalytics", ["200", "401", "403"]),
+                     ("/api/optimization/runs", "ListRuns", ["200", "400", "401", "403", "503"]),
+                     ("/api/optimization/runs/{runId}/iterations", "ListIterations", ["200", "401", "403", "404", "503"]),
+                     ("/api/optimization/runs/{runId}/iterations/best", "GetBestIteration", ["200", "401", "403", "404", "503"]),
+                     ("/api/optimization/runs/{runId}/samples", "ListSamples", ["200", "400", "401", "403", "404", "503"]),
+                     ("/api/optimization/traces/{traceId}/samples", "ListTraceSamples", ["200", "400", "401", "403", "404", "503"]),
+                     ("/api/optimization/runs/{runId}/summary", "GetRunSummary", ["200", "401", "403", "404", "503"]),
+                     ("/api/optimization/leaderboard", "GetLeaderboard", ["200", "400", "401", "403", "503"]),
+                     ("/api/optimization/analytics", "GetAnalytics", ["200", "401", "403", "503"]),
+                     ("/api/optimization/analytics/refresh", "RefreshAnalytics", ["200", "401", "403", "422", "503"]),
                  })
         {
             Assert.True(document.TryGetProperty(path, out var item), $"{path} is not in the OpenAPI document");

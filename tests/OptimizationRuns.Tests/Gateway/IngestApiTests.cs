@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using OptimizationRuns.Tests.Fixtures;
 using Xunit;
 
@@ -78,5 +79,43 @@ public sealed class IngestApiTests(GatewayFixture fixture)
         await (await client.PostJsonAsync($"/api/optimization/runs/{runId}/samples", HttpJson.Samples(0, 0, 1))).ProblemAsync(HttpStatusCode.Conflict);
         await (await client.PostJsonAsync($"/api/optimization/runs/{runId}/iterations", new { iteration = 1, kind = "full", score = 0.5 })).ProblemAsync(HttpStatusCode.Conflict);
         Assert.Equal(0, await OptimizationRuns.Tests.Runs.RunScenario.ReadStoredSampleCountAsync(runId));
+    }
+
+    [Fact]
+    public async Task OmittedSampleFieldsTakeTheirDocumentedDefaults()
+    {
+        var (_, client, _) = await fixture.NewProjectAsync();
+        var runId = await client.CreateRunAsync();
+
+        await (await client.PostRawAsync($"/api/optimization/runs/{runId}/samples",
+            """{"samples":[{"iteration":0,"sampleIndex":0},{"iteration":0,"sampleIndex":1,"error":"timeout"}]}""")).JsonAsync(HttpStatusCode.OK);
+
+        var samples = (await (await client.GetAsync($"/api/optimization/runs/{runId}/samples")).JsonAsync(HttpStatusCode.OK))
+            .GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal([true, false], samples.Select(s => s.GetProperty("success").GetBoolean()));
+        Assert.All(samples, s => Assert.Equal((0, 0, 0m),
+            (s.GetProperty("promptTokens").GetInt32(), s.GetProperty("completionTokens").GetInt32(), s.GetProperty("costUsd").GetDecimal())));
+        Assert.EndsWith("Z", samples[0].GetProperty("createdAt").GetString());
+    }
+
+    [Fact]
+    public async Task JsonValuesAreAnsweredAsTheJsonThatWasSent()
+    {
+        var (_, client, _) = await fixture.NewProjectAsync();
+        var runId = await client.CreateRunAsync(
+            """{"runName":"raw","optimizerType":"miprov2","config":{"auto":"light","nested":{"a":[1,2.50,null],"é":"\u00e9\n"}}}""");
+        const string inputs = """{"question":"Who wrote \"Hamlet\"?","context":["a","b"],"k":3}""";
+
+        await (await client.PostRawAsync($"/api/optimization/runs/{runId}/samples",
+            $$"""{"samples":[{"iteration":0,"sampleIndex":0,"inputs":{{inputs}},"expected":42,"prediction":"Shakespeare"}]}""")).JsonAsync(HttpStatusCode.OK);
+
+        var run = await client.GetRunAsync(runId);
+        Assert.True(JsonElement.DeepEquals(
+            JsonDocument.Parse("""{"auto":"light","nested":{"a":[1,2.50,null],"é":"é\n"}}""").RootElement, run.GetProperty("config")));
+        var sample = (await (await client.GetAsync($"/api/optimization/runs/{runId}/samples")).JsonAsync(HttpStatusCode.OK))
+            .GetProperty("items")[0];
+        Assert.True(JsonElement.DeepEquals(JsonDocument.Parse(inputs).RootElement, sample.GetProperty("inputs")));
+        Assert.Equal(42, sample.GetProperty("expected").GetInt32());
+        Assert.Equal("Shakespeare", sample.GetProperty("prediction").GetString());
     }
 }

@@ -38,6 +38,36 @@ public sealed class ValidationTests(GatewayFixture fixture)
         await (await client.PostRawAsync("/api/optimization/runs", body)).ProblemAsync(HttpStatusCode.BadRequest, field);
     }
 
+    public static TheoryData<string, string, string[]> MissingOrNullRequiredMembers => new()
+    {
+        { "/api/optimization/runs", "{}", ["runName", "optimizerType", "config"] },
+        { "/api/optimization/runs", """{"runName":null,"optimizerType":"miprov2","config":{}}""", ["runName"] },
+        { "/api/optimization/runs", """{"runName":"x","optimizerType":null,"config":{}}""", ["optimizerType"] },
+        { "/api/optimization/runs", """{"runName":"x","optimizerType":"miprov2","config":null}""", ["config"] },
+        { "/api/optimization/runs/{run}/iterations", """{"iteration":null,"kind":"full"}""", ["iteration"] },
+        { "/api/optimization/runs/{run}/samples", """{"samples":null}""", ["samples"] },
+        { "/api/optimization/runs/{run}/samples", """{"samples":[{"iteration":0,"sampleIndex":0},{"score":1}]}""", ["samples[1].iteration", "samples[1].sampleIndex"] },
+        { "/api/optimization/runs/{run}/samples", """{"samples":[{"iteration":0,"sampleIndex":null}]}""", ["samples[0].sampleIndex"] },
+        { "/api/optimization/runs/{run}/samples", """{"samples":[{"iteration":0,"sampleIndex":0},null]}""", ["samples[1]"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(MissingOrNullRequiredMembers))]
+    public async Task AMissingOrNullRequiredMemberIsNamedByItsPath(string url, string body, string[] fields)
+    {
+        var (_, client, _) = await fixture.NewProjectAsync();
+        var runId = url.Contains("{run}") ? await client.CreateRunAsync() : Guid.Empty;
+
+        var problem = await (await client.PostRawAsync(url.Replace("{run}", runId.ToString()), body)).ProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Equal(fields.Order(), problem.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order());
+        if (runId != Guid.Empty)
+        {
+            Assert.Equal(0, await RunScenario.ReadStoredSampleCountAsync(runId));
+            Assert.Equal(0, (await client.GetRunAsync(runId)).GetProperty("completedIterations").GetInt32());
+        }
+    }
+
     [Fact]
     public async Task MalformedJsonIsABadRequest()
     {
