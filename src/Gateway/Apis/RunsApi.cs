@@ -29,17 +29,9 @@ public static class RunsApi
     public static IRunGrain Run(this IClusterClient cluster, ClaimsPrincipal user, Guid runId) =>
         cluster.GetGrain<IRunGrain>(runId, user.ProjectId().ToString());
 
-    public static async Task<Results<Created<RunResponse>, ValidationProblem>> CreateRunAsync(
+    public static async Task<Created<RunResponse>> CreateRunAsync(
         CreateRunRequest request, ClaimsPrincipal user, IClusterClient cluster, CancellationToken cancellationToken)
     {
-        if (request.OptimizerType is null)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["optimizerType"] = ["Required: one of " + string.Join(", ", Enum.GetValues<OptimizerType>().Select(t => t.ToName())) + "."],
-            });
-        }
-
         // A client's id is a key within its project: the run's id derives from both, so no project can learn
         // (or take) another project's ids.
         var runId = request.Id is { } clientKey ? RunIds.ForClientKey(user.ProjectId(), clientKey) : Guid.CreateVersion7();

@@ -5,15 +5,18 @@ namespace OptimizationRuns.Gateway.Contracts;
 /// <summary>Create a run. Only <c>runName</c>, <c>optimizerType</c> and <c>config</c> are required.</summary>
 public sealed record CreateRunRequest
 {
-    /// <summary>A client-chosen id; sending the same create again answers the same run. Omitted, the gateway picks one.</summary>
+    /// <summary>
+    /// A client-chosen key within the caller's project: sending the same create again answers the same run. The run's
+    /// id is derived from the project and this key (so it differs from it: use the id answered). Omitted, the gateway
+    /// picks an id.
+    /// </summary>
     public Guid? Id { get; init; }
 
     /// <summary>The run's name, at most 200 characters.</summary>
     public required string RunName { get; init; }
 
-    // Nullable only while RunsApi.CreateRunAsync answers an explicit null itself; binding requires the member.
     /// <summary>miprov2, bootstrap_fewshot, bootstrap_fewshot_random_search, copro, gepa, simba or custom.</summary>
-    public required OptimizerType? OptimizerType { get; init; }
+    public required OptimizerType OptimizerType { get; init; }
 
     /// <summary>The optimizer's settings, a JSON object (e.g. <c>{"auto": "medium", "num_trials": 18}</c>).</summary>
     public required RawJson Config { get; init; }
@@ -52,7 +55,7 @@ public sealed record CreateRunRequest
     public string? CreatedBy { get; init; }
 
     public CreateRun ToCommand() => new(
-        RunName, OptimizerType ?? throw new InvalidOperationException("CreateRunAsync refuses a null optimizerType."),
+        RunName, OptimizerType,
         Config.Text, Metadata?.Text, Tags, Description, ProgramName, DatasetName, MetricName, TaskModel, PromptModel,
         BaselineScore, TotalIterations, CreatedBy);
 }
