@@ -20,7 +20,7 @@ public sealed class QueryParameters
     public const int MaxTags = 50;
     public const int MaxTagLength = 100;
     public const int MaxSearchLength = 200;
-    /// <summary>The longest JSON object a containment filter (config, metadata) may be.</summary>
+    /// <summary>The longest JSON object a containment filter (config, metadata, params) may be.</summary>
     public const int MaxConfigLength = 4_096;
 
     /// <summary>The run list's sort names.</summary>
@@ -249,6 +249,12 @@ public sealed class QueryParameters
         var query = new TraceSampleQuery { TraceId = id, Limit = Limit(limit, DefaultSamplePage, MaxSamplePage), After = after };
         return Valid ? query : null;
     }
+
+    /// <summary>
+    /// The iteration list's params filter: a JSON object the trial's params contain; null when not given or, with the
+    /// error recorded, when it is not a JSON object.
+    /// </summary>
+    public string? IterationParams(string? text) => JsonObject(text, "params", """{"predictors":{"0":{"instruction":2}}}""");
 
     /// <summary>A containment filter's JSON object, normalised; null when not given or, with the error recorded, invalid.</summary>
     private string? JsonObject(string? text, string field, string example)

@@ -153,6 +153,21 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
             "optimization_runs_leaderboard_idx", ordered: true);
     }
 
+    // The params filter of a run's iterations reads the run's key range and tests each trial, even for 400 trials:
+    // optimization_iterations_params_gin's entry for "instruction 2 of predictor 0" lists that trial of every run.
+    [Fact]
+    public async Task IterationsByParamsReadTheRunsKeyRange()
+    {
+        var parameters = new DynamicParameters(new { RunId = data.LongRunId, Params = """{"predictors": {"0": {"instruction": 2}}}""" });
+        await AssertPlanAsync("iterations by params", IterationQueries.IterationsWithParamsSql, parameters,
+            "optimization_iterations_pk|optimization_iterations_project_uq", ordered: false);
+
+        await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
+        var trials = (await service.Connection.QueryAsync<IterationDetailRow>(
+            new CommandDefinition(IterationQueries.IterationsWithParamsSql, parameters, service.Transaction))).Select(t => t.Iteration).ToList();
+        Assert.Equal(Enumerable.Range(0, 400).Where(k => k % 12 == 2), trials);
+    }
+
     private async Task AssertPlanAsync(string name, string sql, DynamicParameters parameters, string index, bool ordered)
     {
         await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
