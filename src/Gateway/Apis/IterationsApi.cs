@@ -1,5 +1,7 @@
+using System.ComponentModel;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using OptimizationRuns.Gateway.Auth;
 using OptimizationRuns.Gateway.Contracts;
 
@@ -14,16 +16,29 @@ public static class IterationsApi
             .RequireAuthorization(Callers.ProjectPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/", ListIterationsAsync).WithName("ListIterations").WithSummary("The run's iterations in order");
+        api.MapGet("/", ListIterationsAsync).WithName("ListIterations")
+            .WithSummary("The run's iterations in order; params= keeps those whose params contain a JSON object")
+            .ProducesValidationProblem();
         api.MapGet("/best", GetBestIterationAsync).WithName("GetBestIteration")
             .WithSummary("The run's best iteration (baseline and full evaluations only); 404 while there is none");
         return api;
     }
 
-    public static async Task<Ok<ListResponse<IterationResponse>>> ListIterationsAsync(
-        Guid runId, ClaimsPrincipal user, IClusterClient cluster, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<ListResponse<IterationResponse>>, ValidationProblem>> ListIterationsAsync(
+        Guid runId,
+        [FromQuery(Name = "params"), Description(
+            "A JSON object the trial's params contain, e.g. {\"predictors\":{\"0\":{\"instruction\":2}}}: the trials that chose instruction 2 for predictor 0")]
+        string? @params,
+        ClaimsPrincipal user, IClusterClient cluster, CancellationToken cancellationToken)
     {
-        var iterations = await cluster.Queries(user).GetIterationsAsync(runId, cancellationToken);
+        var parameters = new QueryParameters();
+        var paramsJson = parameters.IterationParams(@params);
+        if (!parameters.Valid)
+        {
+            return TypedResults.ValidationProblem(parameters.Errors);
+        }
+
+        var iterations = await cluster.Queries(user).GetIterationsAsync(runId, paramsJson, cancellationToken);
         return TypedResults.Ok(new ListResponse<IterationResponse>(iterations.Select(IterationResponse.From).ToList(), null));
     }
 

@@ -30,6 +30,7 @@ public static class RunListApi
         [Description("miprov2, bootstrap_fewshot, bootstrap_fewshot_random_search, copro, gepa, simba or custom")] string? optimizerType,
         [FromQuery(Name = "tag"), Description("Repeatable: the run carries every tag given")] string[]? tag,
         [Description("A JSON object the run's config contains, e.g. {\"model\":\"gpt-4\"}")] string? config,
+        [Description("A JSON object the run's metadata contains, e.g. {\"git_sha\":\"c4ca423\"}")] string? metadata,
         [Description("A case-insensitive substring of the run name")] string? q,
         [Description("The least score, 0–1: the final score once there is one, else the best so far")] string? minScore,
         [Description("ISO-8601: runs created at or after this time")] string? createdAfter,
@@ -40,7 +41,7 @@ public static class RunListApi
         ClaimsPrincipal user, IClusterClient cluster, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters();
-        var query = parameters.RunList(status, optimizerType, tag, config, q, minScore, createdAfter, createdBefore, sort, limit, cursor);
+        var query = parameters.RunList(status, optimizerType, tag, config, metadata, q, minScore, createdAfter, createdBefore, sort, limit, cursor);
         if (query is null)
         {
             return TypedResults.ValidationProblem(parameters.Errors);

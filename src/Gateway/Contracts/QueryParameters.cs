@@ -20,6 +20,7 @@ public sealed class QueryParameters
     public const int MaxTags = 50;
     public const int MaxTagLength = 100;
     public const int MaxSearchLength = 200;
+    /// <summary>The longest JSON object a containment filter (config, metadata, params) may be.</summary>
     public const int MaxConfigLength = 4_096;
 
     /// <summary>The run list's sort names.</summary>
@@ -139,7 +140,7 @@ public sealed class QueryParameters
 
     /// <summary>The run list's query, or null with the errors recorded.</summary>
     public RunListQuery? RunList(
-        string? status, string? optimizerType, string[]? tag, string? config, string? q, string? minScore,
+        string? status, string? optimizerType, string[]? tag, string? config, string? metadata, string? q, string? minScore,
         string? createdAfter, string? createdBefore, string? sort, string? limit, string? cursor)
     {
         var sortValue = RunSort.CreatedAt;
@@ -175,7 +176,8 @@ public sealed class QueryParameters
             Status = Name<RunStatus>(status, "status"),
             OptimizerType = Name<OptimizerType>(optimizerType, "optimizerType"),
             Tags = tags is { Count: > 0 } ? tags : null,
-            ConfigJson = ConfigObject(config),
+            ConfigJson = JsonObject(config, "config", """{"model":"gpt-4"}"""),
+            MetadataJson = JsonObject(metadata, "metadata", """{"git_sha":"c4ca423"}"""),
             NameContains = string.IsNullOrEmpty(q) ? null : q,
             MinScore = Score(minScore, "minScore"),
             CreatedAfter = after,
@@ -248,22 +250,29 @@ public sealed class QueryParameters
         return Valid ? query : null;
     }
 
-    private string? ConfigObject(string? config)
+    /// <summary>
+    /// The iteration list's params filter: a JSON object the trial's params contain; null when not given or, with the
+    /// error recorded, when it is not a JSON object.
+    /// </summary>
+    public string? IterationParams(string? text) => JsonObject(text, "params", """{"predictors":{"0":{"instruction":2}}}""");
+
+    /// <summary>A containment filter's JSON object, normalised; null when not given or, with the error recorded, invalid.</summary>
+    private string? JsonObject(string? text, string field, string example)
     {
-        if (string.IsNullOrEmpty(config))
+        if (string.IsNullOrEmpty(text))
         {
             return null;
         }
 
-        if (config.Length > MaxConfigLength)
+        if (text.Length > MaxConfigLength)
         {
-            Add("config", $"At most {MaxConfigLength} characters.");
+            Add(field, $"At most {MaxConfigLength} characters.");
             return null;
         }
 
         try
         {
-            using var document = JsonDocument.Parse(config);
+            using var document = JsonDocument.Parse(text);
             if (document.RootElement.ValueKind == JsonValueKind.Object)
             {
                 // Normalised, so the database receives exactly the JSON that was checked.
@@ -272,11 +281,11 @@ public sealed class QueryParameters
         }
         catch (JsonException)
         {
-            Add("config", "Must be a JSON object, e.g. {\"model\":\"gpt-4\"}; this is not valid JSON.");
+            Add(field, $"Must be a JSON object, e.g. {example}; this is not valid JSON.");
             return null;
         }
 
-        Add("config", "Must be a JSON object, e.g. {\"model\":\"gpt-4\"}.");
+        Add(field, $"Must be a JSON object, e.g. {example}.");
         return null;
     }
 }

@@ -15,6 +15,15 @@ public sealed class IterationQueries(NpgsqlDataSource dataSource)
     /// <summary>A run's iterations along the primary key.</summary>
     public const string IterationsSql = $"SELECT {Columns} FROM optimization_iterations WHERE run_id = @RunId ORDER BY iteration";
 
+    /// <summary>
+    /// A run's iterations whose params contain a JSON object (e.g. every trial that chose instruction 2 for predictor
+    /// 0), along the primary key too: a run has tens to hundreds of trials, and testing each of them costs less than
+    /// optimization_iterations_params_gin, whose entry for such a choice lists that trial of nearly every run.
+    /// </summary>
+    public const string IterationsWithParamsSql = $"""
+        SELECT {Columns} FROM optimization_iterations WHERE run_id = @RunId AND params @> @Params::jsonb ORDER BY iteration
+        """;
+
     /// <summary>optimization_iterations_best_idx holds the one best row of each run.</summary>
     public const string BestSql = $"SELECT {Columns} FROM optimization_iterations WHERE run_id = @RunId AND is_best ORDER BY iteration LIMIT 1";
 
@@ -22,12 +31,23 @@ public sealed class IterationQueries(NpgsqlDataSource dataSource)
     private const string RunExistsSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = @RunId); ";
 
     /// <summary>The run's iterations in order; null when the run is not visible in <paramref name="projectId"/>.</summary>
-    public async Task<List<IterationDetailRow>?> ListAsync(Guid projectId, Guid runId, CancellationToken cancellationToken)
+    public Task<List<IterationDetailRow>?> ListAsync(Guid projectId, Guid runId, CancellationToken cancellationToken) =>
+        ListAsync(projectId, runId, null, cancellationToken);
+
+    /// <summary>
+    /// The run's iterations in order, only those whose params contain <paramref name="paramsJson"/> (a JSON object)
+    /// when given; null when the run is not visible in <paramref name="projectId"/>.
+    /// </summary>
+    public async Task<List<IterationDetailRow>?> ListAsync(
+        Guid projectId, Guid runId, string? paramsJson, CancellationToken cancellationToken)
     {
         await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
         List<IterationDetailRow>? rows = null;
+        var (sql, parameters) = paramsJson is null
+            ? (RunExistsSql + IterationsSql, (object)new { RunId = runId })
+            : (RunExistsSql + IterationsWithParamsSql, new { RunId = runId, Params = paramsJson });
         await using (var results = await scope.Connection.QueryMultipleAsync(
-                         new CommandDefinition(RunExistsSql + IterationsSql, new { RunId = runId }, scope.Transaction, cancellationToken: cancellationToken)))
+                         new CommandDefinition(sql, parameters, scope.Transaction, cancellationToken: cancellationToken)))
         {
             if (await results.ReadSingleAsync<bool>())
             {

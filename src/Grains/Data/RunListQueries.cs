@@ -9,9 +9,10 @@ namespace OptimizationRuns.Grains.Data;
 /// <summary>
 /// Lists of a project's runs: filters chosen from a fixed set of clauses, values always parameters, and keyset
 /// pages in the order of the migration's indexes (<c>… DESC NULLS LAST, id DESC</c>), so a page costs an index
-/// range however deep it is and stays stable while runs are added.
+/// range however deep it is and stays stable while runs are added. A search (tags, config, metadata, name) cannot
+/// use its GIN index under row-level security, so it is read in up to three steps (RunListQueries.Search.cs).
 /// </summary>
-public sealed class RunListQueries(NpgsqlDataSource dataSource)
+public sealed partial class RunListQueries(NpgsqlDataSource dataSource)
 {
     /// <summary>Every column a run answer shows, named (not <c>*</c>) so a new column is a decision.</summary>
     public const string Columns = RowMapping.RunColumns;
@@ -43,32 +44,56 @@ public sealed class RunListQueries(NpgsqlDataSource dataSource)
             { Score: null } when query.Sort != RunSort.CreatedAt => Range.UnscoredAfter,
             _ => Range.After,
         };
-        var rows = await QueryAsync(scope, Statement(projectId, query, range, take), cancellationToken);
+        var reader = new PageReader(scope, projectId, query, cancellationToken);
+        var rows = await reader.ReadAsync(range, take);
         if (range == Range.After && query.Sort != RunSort.CreatedAt && rows.Count < take)
         {
             // A row comparison is false for a NULL score, so the first range held the scored runs only.
-            rows.AddRange(await QueryAsync(scope, Statement(projectId, query, Range.Unscored, take - rows.Count), cancellationToken));
+            rows.AddRange(await reader.ReadAsync(Range.Unscored, take - rows.Count));
         }
 
         await scope.CommitAsync(cancellationToken);
         return rows;
     }
 
-    private static async Task<List<RunSnapshot>> QueryAsync(
-        ProjectTransaction scope, (string Sql, DynamicParameters Parameters) statement, CancellationToken cancellationToken)
+    /// <summary>
+    /// The statement that reads one <paramref name="range"/> of the list: fixed clauses, values as parameters. With
+    /// <paramref name="searchIds"/> (all the runs the search matches, from <see cref="SearchStatement"/>) it reads
+    /// those runs by their key and tests every filter again.
+    /// </summary>
+    public static (string Sql, DynamicParameters Parameters) Statement(
+        Guid projectId, RunListQuery query, Range range, int take, Guid[]? searchIds = null)
     {
-        var rows = await scope.Connection.QueryAsync<RunSnapshot>(
-            new CommandDefinition(statement.Sql, statement.Parameters, scope.Transaction, cancellationToken: cancellationToken));
-        return rows.AsList();
+        var parameters = Parameters(projectId, take);
+        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM optimization_runs WHERE project_id = @ProjectId");
+        if (searchIds is not null)
+        {
+            sql.Append(" AND id = ANY(@SearchIds)");
+            parameters.Add("SearchIds", searchIds);
+        }
+
+        AppendFilters(sql, parameters, query);
+        foreach (var clause in SearchClauses(query, parameters))
+        {
+            sql.Append(" AND ").Append(clause);
+        }
+
+        AppendRange(sql, parameters, query, range);
+        sql.Append(" ORDER BY ").Append(OrderBy(query.Sort)).Append(" LIMIT @Take");
+        return (sql.ToString(), parameters);
     }
 
-    /// <summary>The statement that reads one <paramref name="range"/> of the list: fixed clauses, values as parameters.</summary>
-    public static (string Sql, DynamicParameters Parameters) Statement(Guid projectId, RunListQuery query, Range range, int take)
+    private static DynamicParameters Parameters(Guid projectId, int take)
     {
         var parameters = new DynamicParameters();
         parameters.Add("ProjectId", projectId);
         parameters.Add("Take", take);
-        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM optimization_runs WHERE project_id = @ProjectId");
+        return parameters;
+    }
+
+    // The filters an index on (project_id, …) serves or that cost nothing to test on a row.
+    private static void AppendFilters(StringBuilder sql, DynamicParameters parameters, RunListQuery query)
+    {
         if (query.Status is { } status)
         {
             sql.Append(" AND status = @Status");
@@ -79,24 +104,6 @@ public sealed class RunListQueries(NpgsqlDataSource dataSource)
         {
             sql.Append(" AND optimizer_type = @OptimizerType");
             parameters.Add("OptimizerType", optimizerType.ToName());
-        }
-
-        if (query.Tags is { Count: > 0 } tags)
-        {
-            sql.Append(" AND tags @> @Tags");
-            parameters.Add("Tags", tags.ToArray());
-        }
-
-        if (query.ConfigJson is { } config)
-        {
-            sql.Append(" AND config @> @Config::jsonb");
-            parameters.Add("Config", config);
-        }
-
-        if (!string.IsNullOrEmpty(query.NameContains))
-        {
-            sql.Append(" AND run_name ILIKE @NamePattern");
-            parameters.Add("NamePattern", "%" + EscapeLike(query.NameContains) + "%");
         }
 
         if (query.MinScore is { } minScore)
@@ -116,7 +123,10 @@ public sealed class RunListQueries(NpgsqlDataSource dataSource)
             sql.Append(" AND created_at < @CreatedBefore");
             parameters.Add("CreatedBefore", createdBefore.UtcDateTime);
         }
+    }
 
+    private static void AppendRange(StringBuilder sql, DynamicParameters parameters, RunListQuery query, Range range)
+    {
         var column = SortColumn(query.Sort);
         var after = query.After;
         switch (range)
@@ -139,9 +149,6 @@ public sealed class RunListQueries(NpgsqlDataSource dataSource)
                 sql.Append(" AND ").Append(column).Append(" IS NULL");
                 break;
         }
-
-        sql.Append(" ORDER BY ").Append(OrderBy(query.Sort)).Append(" LIMIT @Take");
-        return (sql.ToString(), parameters);
     }
 
     /// <summary>The column a score order sorts by; <c>created_at</c> for the default order.</summary>
@@ -157,6 +164,10 @@ public sealed class RunListQueries(NpgsqlDataSource dataSource)
     private static string OrderBy(RunSort sort) => sort == RunSort.CreatedAt
         ? "created_at DESC, id DESC"
         : $"{SortColumn(sort)} DESC NULLS LAST, id DESC";
+
+    /// <summary>The ILIKE pattern of the name search, the text anywhere in the name; null without one.</summary>
+    private static string? NamePattern(RunListQuery query) =>
+        string.IsNullOrEmpty(query.NameContains) ? null : "%" + EscapeLike(query.NameContains) + "%";
 
     /// <summary>The text as a literal LIKE pattern: its <c>%</c>, <c>_</c> and <c>\</c> match themselves.</summary>
     public static string EscapeLike(string text) =>

@@ -34,9 +34,13 @@ public sealed class RunQueryGrain(
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<IterationView>> GetIterationsAsync(Guid runId, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<IterationView>> GetIterationsAsync(Guid runId, CancellationToken cancellationToken = default) =>
+        GetIterationsAsync(runId, null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<IterationView>> GetIterationsAsync(Guid runId, string? paramsJson, CancellationToken cancellationToken = default)
     {
-        var rows = await iterations.ListAsync(ProjectId, runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+        var rows = await iterations.ListAsync(ProjectId, runId, paramsJson, cancellationToken) ?? throw new RunNotFoundException(runId);
         return rows.Select(QueryViews.ToView).ToList();
     }
 

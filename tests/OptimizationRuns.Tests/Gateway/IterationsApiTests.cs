@@ -126,4 +126,77 @@ public sealed class IterationsApiTests(GatewayFixture fixture)
 
         Assert.Single((await owner.GetAsync(Iterations(run))).GetProperty("items").EnumerateArray());
     }
+
+    [Fact]
+    public async Task ParamsFilterReturnsExactlyTheTrialsThatChoseTheCandidates()
+    {
+        var p = await NewProjectAsync();
+        var run = await p.CreateRunAsync("trials");
+        for (var k = 0; k < 12; k++)
+        {
+            await p.RecordIterationAsync(run, new
+            {
+                iteration = k, kind = k == 0 ? "baseline" : "minibatch", score = 0.5m,
+                @params = new
+                {
+                    predictors = new Dictionary<string, object>
+                    {
+                        ["0"] = new { instruction = k % 3, demos = k % 2 },
+                        ["1"] = new { instruction = k % 4, demos = 0 },
+                    },
+                },
+            });
+        }
+
+        // Iteration 12 exists only because its samples arrived: its params are {}.
+        await p.RecordSamplesAsync(run, [new { iteration = 12, sampleIndex = 0, success = true, score = 1.0m }]);
+        var other = await p.CreateRunAsync("another run, same choices");
+        await p.RecordIterationAsync(other, new { iteration = 0, kind = "full", score = 0.5m, @params = new { predictors = new Dictionary<string, object> { ["0"] = new { instruction = 2 } } } });
+
+        Assert.Equal([2, 5, 8, 11], await TrialsAsync(p, run, new { predictors = new Dictionary<string, object> { ["0"] = new { instruction = 2 } } }));
+        Assert.Equal([5], await TrialsAsync(p, run, new { predictors = new Dictionary<string, object> { ["0"] = new { instruction = 2 }, ["1"] = new { instruction = 1 } } }));
+        Assert.Equal([3, 9], await TrialsAsync(p, run, new { predictors = new Dictionary<string, object> { ["0"] = new { instruction = 0, demos = 1 } } }));
+        Assert.Empty(await TrialsAsync(p, run, new { predictors = new Dictionary<string, object> { ["0"] = new { instruction = 7 } } }));
+        Assert.Empty(await TrialsAsync(p, run, new { predictors = new Dictionary<string, object> { ["2"] = new { } } }));
+        Assert.Equal(Enumerable.Range(0, 13), await TrialsAsync(p, run, new { }));
+        Assert.Equal([0], await TrialsAsync(p, other, new { predictors = new Dictionary<string, object> { ["0"] = new { instruction = 2 } } }));
+
+        var filtered = await p.GetAsync($"{Iterations(run)}?params={Query(new { predictors = new Dictionary<string, object> { ["1"] = new { instruction = 3 } } })}");
+        var item = filtered.GetProperty("items").EnumerateArray().First();
+        Assert.Equal(3, item.GetProperty("iteration").GetInt32());
+        AssertJson("""{"predictors":{"0":{"instruction":0,"demos":1},"1":{"instruction":3,"demos":0}}}""", item.GetProperty("params"));
+        Assert.Equal(JsonValueKind.Null, filtered.GetProperty("nextCursor").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("params=%7Bnot%20json")]
+    [InlineData("params=%5B1%5D")]
+    [InlineData("params=2")]
+    [InlineData("params=null")]
+    public async Task InvalidParamsFilterIsAProblemNamingParams(string query)
+    {
+        var p = await NewProjectAsync();
+        var run = await p.CreateRunAsync("trials");
+
+        await p.ExpectInvalidAsync($"{Iterations(run)}?{query}", "params");
+        await p.ExpectInvalidAsync($"{Iterations(run)}?params={Query($$"""{"k":"{{new string('x', 4_090)}}"}""")}", "params");
+    }
+
+    [Fact]
+    public async Task ParamsFilterOnAnotherProjectsRunIsNotFound()
+    {
+        var owner = await NewProjectAsync();
+        var stranger = await NewProjectAsync();
+        var run = await owner.CreateRunAsync("private");
+        await owner.RecordIterationAsync(run, new { iteration = 0, kind = "full", score = 0.5m, @params = new { predictors = new Dictionary<string, object> { ["0"] = new { instruction = 2 } } } });
+        var filter = Query(new { predictors = new Dictionary<string, object> { ["0"] = new { instruction = 2 } } });
+
+        await stranger.GetProblemAsync($"{Iterations(run)}?params={filter}", HttpStatusCode.NotFound);
+        await stranger.GetProblemAsync($"{Iterations(Guid.NewGuid())}?params={filter}", HttpStatusCode.NotFound);
+        Assert.Single((await owner.GetAsync($"{Iterations(run)}?params={filter}")).GetProperty("items").EnumerateArray());
+    }
+
+    private static async Task<List<int>> TrialsAsync(ReadSideDriver p, Guid runId, object filter) =>
+        (await p.GetAsync($"{Iterations(runId)}?params={Query(filter)}")).GetProperty("items").EnumerateArray()
+            .Select(i => i.GetProperty("iteration").GetInt32()).ToList();
 }

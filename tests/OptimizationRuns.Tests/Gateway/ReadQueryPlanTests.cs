@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Dapper;
 using OptimizationRuns.Grains.Data;
 using OptimizationRuns.Grains.Queries;
@@ -10,7 +9,8 @@ namespace OptimizationRuns.Tests.Gateway;
 
 /// <summary>
 /// The statements the read endpoints run, exactly as the stores build them, use the index built for them on a
-/// realistically sized data set; where the index gives the order (keyset pages), the plan does not sort.
+/// realistically sized data set, as the service role with the project set (row-level security applies, as in the
+/// silo); where the index gives the order (keyset pages), the plan does not sort.
 /// </summary>
 public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<IndexUsageDatabase>
 {
@@ -52,23 +52,77 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
         await AssertPlanAsync(name, sql, parameters, index, ordered: true);
     }
 
-    public static TheoryData<string> RunSearches => new() { "tag", "config", "name" };
+    public static TheoryData<string> RunSearches => new() { "tag", "common tag with a rare one", "config", "metadata", "name", "tag and name" };
 
-    // Selective filters: the planner may take their GIN index and sort the few matches, or walk the order's index.
+    // A selective search: the bounded walk along the order's index does not fill the page, so search_run_ids() reads
+    // its GIN index as the function's owner and finds the few matches (the server's scan counts show it: EXPLAIN does
+    // not look into a function); the list statement reads those runs by key under RLS and sorts them. Together they
+    // answer exactly what the statement without the ids answers.
     [Theory]
     [MemberData(nameof(RunSearches))]
-    public async Task RunSearchesUseAnIndex(string name)
+    public async Task SelectiveRunSearchesReadTheirIndexUnderRls(string name)
     {
-        var query = name switch
+        var (query, index) = name switch
         {
-            "tag" => new RunListQuery { Tags = ["prod"] },
-            "config" => new RunListQuery { ConfigJson = """{"seed": 7, "num_trials": 17}""" },
-            _ => new RunListQuery { NameContains = "hotpotqa-gepa" },
+            "tag" => (new RunListQuery { Tags = ["prod"] }, "optimization_runs_tags_gin"),
+            "common tag with a rare one" => (new RunListQuery { Tags = ["qa", "prod"] }, "optimization_runs_tags_gin"),
+            "config" => (new RunListQuery { ConfigJson = """{"seed": 7, "num_trials": 17}""" }, "optimization_runs_config_gin"),
+            "metadata" => (new RunListQuery { MetadataJson = """{"git_sha": "eccbc87"}""" }, "optimization_runs_metadata_gin"),
+            "name" => (new RunListQuery { NameContains = "hotpotqa-gepa" }, "optimization_runs_name_trgm"),
+            "tag and name" => (new RunListQuery { Tags = ["prod"], NameContains = "hotpotqa" }, "optimization_runs_tags_gin"),
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
-        var (sql, parameters) = RunListQueries.Statement(data.ProjectId, query, RunListQueries.Range.FromStart, 21);
+        await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
 
-        await AssertPlanAsync(name, sql, parameters,
-            "optimization_runs_tags_gin|optimization_runs_config_gin|optimization_runs_name_trgm|optimization_runs_project_created_idx", ordered: false);
+        var (walkSql, walkParameters) = RunListQueries.WalkStatement(data.ProjectId, query, RunListQueries.Range.FromStart, 21);
+        Assert.True((await ListAsync(service, walkSql, walkParameters)).Count < 21, $"{name}: the walk should not fill the page");
+
+        var search = RunListQueries.SearchStatement(query)!.Value;
+        var (ids, scans) = await service.CountScansAsync<Guid[]>(search.Sql, search.Parameters, index, "optimization_runs");
+        Assert.InRange(ids.Length, 1, RunListQueries.SearchLimit);
+        Assert.True(scans[index] > 0, $"{name}: search_run_ids() should read {index}; scans: {string.Join(", ", scans)}");
+        Assert.Equal(0, scans["optimization_runs"]);
+
+        var (sql, parameters) = RunListQueries.Statement(data.ProjectId, query, RunListQueries.Range.FromStart, 21, ids);
+        var plan = await service.ExplainAsync(sql, parameters);
+        Assert.True(plan.Uses("optimization_runs_pkey|optimization_runs_id_project_uq"), $"{name}: expected the runs by key, plan uses {plan}");
+        Assert.Empty(plan.SequentialScans);
+
+        var byIds = await ListAsync(service, sql, parameters);
+        var (plainSql, plainParameters) = RunListQueries.Statement(data.ProjectId, query, RunListQueries.Range.FromStart, 21);
+        Assert.Equal(await ListAsync(service, plainSql, plainParameters), byIds);
+        Assert.NotEmpty(byIds);
+    }
+
+    // A common match (one run in six): the walk along the order's index under RLS fills the page within its bound,
+    // without a sort, and search_run_ids() is not needed; it would find more than SearchLimit runs.
+    [Theory]
+    [InlineData("newest first")]
+    [InlineData("after a cursor")]
+    public async Task CommonRunSearchWalksTheListsOrder(string name)
+    {
+        var query = new RunListQuery
+        {
+            Tags = ["qa"],
+            After = name == "after a cursor" ? new RunPosition(SomeRun, CreatedAt: DateTimeOffset.UtcNow.AddDays(-30)) : null,
+        };
+        var range = query.After is null ? RunListQueries.Range.FromStart : RunListQueries.Range.After;
+        await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
+
+        var (sql, parameters) = RunListQueries.WalkStatement(data.ProjectId, query, range, 21);
+        var plan = await service.ExplainAsync(sql, parameters);
+        Assert.True(plan.Uses("optimization_runs_project_created_idx"), $"expected the order's index, plan uses {plan}");
+        Assert.False(plan.Sorts, $"the index should give the order, but the plan sorts:\n{plan.Json}");
+        Assert.Empty(plan.SequentialScans);
+
+        var walked = await ListAsync(service, sql, parameters);
+        var (plainSql, plainParameters) = RunListQueries.Statement(data.ProjectId, query, range, 21);
+        Assert.Equal(21, walked.Count);
+        Assert.Equal(await ListAsync(service, plainSql, plainParameters), walked);
+
+        var search = RunListQueries.SearchStatement(query)!.Value;
+        var ids = await service.Connection.QuerySingleAsync<Guid[]>(new CommandDefinition(search.Sql, search.Parameters, service.Transaction));
+        Assert.Equal(RunListQueries.SearchLimit + 1, ids.Length);
     }
 
     [Fact]
@@ -99,35 +153,34 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
             "optimization_runs_leaderboard_idx", ordered: true);
     }
 
+    // The params filter of a run's iterations reads the run's key range and tests each trial, even for 400 trials:
+    // optimization_iterations_params_gin's entry for "instruction 2 of predictor 0" lists that trial of every run.
+    [Fact]
+    public async Task IterationsByParamsReadTheRunsKeyRange()
+    {
+        var parameters = new DynamicParameters(new { RunId = data.LongRunId, Params = """{"predictors": {"0": {"instruction": 2}}}""" });
+        await AssertPlanAsync("iterations by params", IterationQueries.IterationsWithParamsSql, parameters,
+            "optimization_iterations_pk|optimization_iterations_project_uq", ordered: false);
+
+        await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
+        var trials = (await service.Connection.QueryAsync<IterationDetailRow>(
+            new CommandDefinition(IterationQueries.IterationsWithParamsSql, parameters, service.Transaction))).Select(t => t.Iteration).ToList();
+        Assert.Equal(Enumerable.Range(0, 400).Where(k => k % 12 == 2), trials);
+    }
+
     private async Task AssertPlanAsync(string name, string sql, DynamicParameters parameters, string index, bool ordered)
     {
-        await using var connection = await data.Database.OpenOwnerAsync();
-        await connection.ExecuteAsync("SELECT set_config('app.project_id', @project, false)", new { project = data.ProjectId.ToString() });
-        var json = await connection.QuerySingleAsync<string>($"EXPLAIN (FORMAT JSON) {sql}", parameters);
+        await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
+        var plan = await service.ExplainAsync(sql, parameters);
 
-        var nodes = PlanNodes(JsonDocument.Parse(json).RootElement).ToList();
-        var indexes = nodes.Where(n => n.TryGetProperty("Index Name", out _)).Select(n => n.GetProperty("Index Name").GetString()).ToList();
-        Assert.True(index.Split('|').Any(indexes.Contains), $"{name}: expected {index}, plan uses [{string.Join(", ", indexes)}]:\n{json}");
+        Assert.True(plan.Uses(index), $"{name}: expected {index}, plan uses {plan}");
+        Assert.Empty(plan.SequentialScans);
         if (ordered)
         {
-            Assert.False(nodes.Any(n => n.GetProperty("Node Type").GetString() is "Sort" or "Incremental Sort"),
-                $"{name}: the index should give the order, but the plan sorts:\n{json}");
+            Assert.False(plan.Sorts, $"{name}: the index should give the order, but the plan sorts:\n{plan.Json}");
         }
     }
 
-    private static IEnumerable<JsonElement> PlanNodes(JsonElement element)
-    {
-        if (element.ValueKind == JsonValueKind.Array)
-        {
-            return element.EnumerateArray().SelectMany(PlanNodes);
-        }
-
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            return [];
-        }
-
-        var self = element.TryGetProperty("Node Type", out _) ? [element] : Enumerable.Empty<JsonElement>();
-        return self.Concat(element.EnumerateObject().Where(p => p.Name is "Plan" or "Plans").SelectMany(p => PlanNodes(p.Value)));
-    }
+    private static async Task<List<Guid>> ListAsync(ServicePlan service, string sql, DynamicParameters parameters) =>
+        (await service.Connection.QueryAsync(new CommandDefinition(sql, parameters, service.Transaction))).Select(r => (Guid)r.id).ToList();
 }

@@ -1,5 +1,8 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
+using OptimizationRuns.Gateway.Contracts;
+using OptimizationRuns.Grains.Data;
 using OptimizationRuns.Tests.Fixtures;
 using Xunit;
 using static OptimizationRuns.Tests.Gateway.ReadSideDriver;
@@ -112,6 +115,74 @@ public sealed class RunListApiTests(GatewayFixture fixture)
         Assert.Equal([nested], Ids(await p.GetAsync($"{Runs}?config={Query(new { nested = new { model = "gpt-4" } })}")));
         Assert.Empty(Ids(await p.GetAsync($"{Runs}?config={Query(new { model = "gpt-4", num_threads = 4 })}")));
         Assert.Equal(4, Ids(await p.GetAsync($"{Runs}?config={Query("{}")}")).Count);
+    }
+
+    [Fact]
+    public async Task MetadataFilterMatchesRunsWhoseMetadataContainsTheObject()
+    {
+        var p = await NewProjectAsync();
+        var sha = await CreateRunWithMetadataAsync(p, "a", new { git_sha = "c4ca423", branch = "main" });
+        await CreateRunWithMetadataAsync(p, "b", new { git_sha = "c81e728", branch = "main" });
+        var nested = await CreateRunWithMetadataAsync(p, "c", new { git = new { sha = "c4ca423" }, labels = new[] { "x", "y" } });
+        await p.CreateRunAsync("no metadata");
+
+        Assert.Equal([sha], Ids(await p.GetAsync($"{Runs}?metadata={Query(new { git_sha = "c4ca423" })}")));
+        Assert.Equal(2, Ids(await p.GetAsync($"{Runs}?metadata={Query(new { branch = "main" })}")).Count);
+        Assert.Equal([nested], Ids(await p.GetAsync($"{Runs}?metadata={Query(new { git = new { sha = "c4ca423" } })}")));
+        Assert.Equal([nested], Ids(await p.GetAsync($"{Runs}?metadata={Query(new { labels = new[] { "y" } })}")));
+        Assert.Empty(Ids(await p.GetAsync($"{Runs}?metadata={Query(new { git_sha = "c4ca423", branch = "dev" })}")));
+        Assert.Equal(4, Ids(await p.GetAsync($"{Runs}?metadata={Query("{}")}")).Count);
+        // Metadata and config are separate documents.
+        Assert.Empty(Ids(await p.GetAsync($"{Runs}?config={Query(new { git_sha = "c4ca423" })}")));
+        Assert.Equal([sha], Ids(await p.GetAsync($"{Runs}?metadata={Query(new { git_sha = "c4ca423" })}&q=a")));
+    }
+
+    [Fact]
+    public async Task SearchesNeverShowAnotherProjectsRuns()
+    {
+        var a = await NewProjectAsync();
+        var b = await NewProjectAsync();
+        var mine = await CreateRunWithMetadataAsync(a, "shared-name", new { git_sha = "c4ca423" }, new { model = "gpt-4" }, ["shared"]);
+        for (var i = 0; i < 3; i++)
+        {
+            await CreateRunWithMetadataAsync(b, $"shared-name {i}", new { git_sha = "c4ca423" }, new { model = "gpt-4" }, ["shared"]);
+        }
+
+        foreach (var search in new[]
+                 {
+                     "tag=shared", $"config={Query(new { model = "gpt-4" })}", $"metadata={Query(new { git_sha = "c4ca423" })}", "q=shared-name",
+                     $"tag=shared&config={Query(new { model = "gpt-4" })}&metadata={Query(new { git_sha = "c4ca423" })}&q=name",
+                 })
+        {
+            Assert.Equal([mine], Ids(await a.GetAsync($"{Runs}?{search}")));
+            Assert.Equal(3, Ids(await b.GetAsync($"{Runs}?{search}")).Count);
+            Assert.Empty(Ids(await (await NewProjectAsync()).GetAsync($"{Runs}?{search}")));
+        }
+    }
+
+    // A search that matches at most RunListQueries.SearchLimit runs is read by their ids, one that matches more
+    // along the list's order: both answer exactly the matching runs, in the list's order, page after page.
+    [Fact]
+    public async Task SearchesAnswerEveryMatchInOrderWhetherFewOrManyMatch()
+    {
+        var p = await NewProjectAsync();
+        var many = RunListQueries.SearchLimit + 5;
+        for (var i = 0; i < many; i += 15)
+        {
+            await Task.WhenAll(Enumerable.Range(i, Math.Min(15, many - i)).Select(n =>
+                p.CreateRunAsync($"run {n}", tags: n % 40 == 0 ? ["many", "few"] : ["many"])));
+        }
+
+        await p.CreateRunAsync("untagged");
+        var (all, _) = await p.AllPagesAsync($"{Runs}?limit=100");
+        List<Guid> Tagged(string tag) => all
+            .Where(item => item.GetProperty("tags").EnumerateArray().Any(t => t.GetString() == tag)).Select(Id).ToList();
+
+        Assert.Equal(many, Tagged("many").Count);
+        Assert.Equal(Tagged("many"), (await p.AllPagesAsync($"{Runs}?tag=many&limit=37")).Items.Select(Id).ToList());
+        Assert.Equal(Tagged("few"), (await p.AllPagesAsync($"{Runs}?tag=few&limit=2")).Items.Select(Id).ToList());
+        Assert.Equal(Tagged("few"), (await p.AllPagesAsync($"{Runs}?tag=many&tag=few&q=run&limit=3")).Items.Select(Id).ToList());
+        Assert.Equal(all.Select(Id).Where(id => Tagged("many").Contains(id)).Take(20), Ids(await p.GetAsync($"{Runs}?q=run")));
     }
 
     [Fact]
@@ -281,6 +352,10 @@ public sealed class RunListApiTests(GatewayFixture fixture)
     [InlineData("config=%7Bnot%20json", "config")]
     [InlineData("config=%5B1%5D", "config")]
     [InlineData("config=%22gpt-4%22", "config")]
+    [InlineData("metadata=%7Bnot%20json", "metadata")]
+    [InlineData("metadata=%5B1%5D", "metadata")]
+    [InlineData("metadata=%22c4ca423%22", "metadata")]
+    [InlineData("metadata=null", "metadata")]
     [InlineData("sort=name", "sort")]
     [InlineData("sort=createdAt", "sort")]
     [InlineData("status=done", "status")]
@@ -294,6 +369,19 @@ public sealed class RunListApiTests(GatewayFixture fixture)
     {
         var p = await NewProjectAsync();
         await p.ExpectInvalidAsync($"{Runs}?{query}", field);
+    }
+
+    [Fact]
+    public async Task JsonFiltersLongerThan4096CharactersAreRefused()
+    {
+        var p = await NewProjectAsync();
+        var longest = $$"""{"k":"{{new string('x', QueryParameters.MaxConfigLength - 8)}}"}""";
+        Assert.Equal(QueryParameters.MaxConfigLength, longest.Length);
+
+        Assert.Empty(Ids(await p.GetAsync($"{Runs}?metadata={Query(longest)}")));
+        Assert.Empty(Ids(await p.GetAsync($"{Runs}?config={Query(longest)}")));
+        await p.ExpectInvalidAsync($"{Runs}?metadata={Query(longest.Replace("\"k\"", "\"kk\""))}", "metadata");
+        await p.ExpectInvalidAsync($"{Runs}?config={Query(longest.Replace("\"k\"", "\"kk\""))}", "config");
     }
 
     [Fact]
@@ -324,5 +412,13 @@ public sealed class RunListApiTests(GatewayFixture fixture)
         using var anonymous = fixture.ClientWithKey(null);
         var response = await anonymous.GetAsync(Runs);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    private static async Task<Guid> CreateRunWithMetadataAsync(
+        ReadSideDriver p, string name, object metadata, object? config = null, string[]? tags = null)
+    {
+        var response = await p.Http.PostAsJsonAsync(Runs, new { runName = name, optimizerType = "custom", config = config ?? new { }, metadata, tags });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
     }
 }

@@ -8,8 +8,8 @@ namespace OptimizationRuns.Tests.Schema;
 
 /// <summary>
 /// A migrated scratch database holding a realistically sized, deterministic data set: three busy projects
-/// with 30,000 runs (varied status, optimizer, tags, config), 1,000 runs of 30 trials, 200,000 evaluated
-/// examples, and 1,000 small tenants with a few runs and keys each. Analysed, analytics refreshed.
+/// with 30,000 runs (varied status, optimizer, tags, config, metadata), 1,000 runs of 30 trials and one of 400,
+/// 200,000 evaluated examples, and 1,000 small tenants with a few runs and keys each. Analysed, analytics refreshed.
 /// </summary>
 public sealed class IndexUsageDatabase : IAsyncLifetime
 {
@@ -79,6 +79,19 @@ public sealed class IndexUsageDatabase : IAsyncLifetime
                CASE WHEN k % 5 = 0 THEN 300 ELSE 35 END, CASE WHEN k % 5 = 0 THEN 290 ELSE 34 END, CASE WHEN k % 5 = 0 THEN 10 ELSE 1 END,
                now() - interval '1 hour' + interval '1 minute' * k, now() - interval '1 hour' + interval '1 minute' * k + interval '40 seconds'
         FROM traced t CROSS JOIN generate_series(0, 29) k;
+        -- One long run, the oldest of the busiest project: 400 trials choosing among 12 instructions for 3 predictors.
+        INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, params, score,
+            samples_evaluated, samples_successful, samples_failed, started_at, completed_at)
+        SELECT r.id, r.project_id, k,
+               CASE WHEN k = 0 THEN 'baseline' WHEN k % 10 = 0 THEN 'full' ELSE 'minibatch' END,
+               jsonb_build_object('predictors', jsonb_build_object(
+                   '0', jsonb_build_object('instruction', k % 12, 'demos', k % 8),
+                   '1', jsonb_build_object('instruction', (k / 12) % 12, 'demos', (k / 8) % 8),
+                   '2', jsonb_build_object('instruction', (k / 144) % 12, 'demos', k % 3))),
+               round((0.3 + random() * 0.6)::numeric, 4), 35, 34, 1,
+               now() - interval '1 day' + interval '1 minute' * k, now() - interval '1 day' + interval '1 minute' * k + interval '40 seconds'
+        FROM (SELECT id, project_id FROM optimization_runs WHERE project_id = @busy0 ORDER BY created_at LIMIT 1) r
+        CROSS JOIN generate_series(0, 399) k;
         ALTER TABLE optimization_iterations ENABLE TRIGGER optimization_iterations_mark_best;
         ALTER TABLE optimization_iterations ENABLE TRIGGER optimization_iterations_rollup;
         UPDATE optimization_iterations i SET is_best = true
@@ -109,6 +122,9 @@ public sealed class IndexUsageDatabase : IAsyncLifetime
     /// <summary>A run of <see cref="ProjectId"/> with trials and samples.</summary>
     public Guid RunId { get; private set; }
 
+    /// <summary>A run of <see cref="ProjectId"/> with 400 trials.</summary>
+    public Guid LongRunId { get; private set; }
+
     public string TraceId { get; private set; } = "";
 
     public byte[] KeyHash { get; private set; } = [];
@@ -134,6 +150,8 @@ public sealed class IndexUsageDatabase : IAsyncLifetime
         (RunId, TraceId) = await connection.QueryFirstAsync<(Guid, string)>(
             "SELECT run_id, trace_id FROM optimization_samples WHERE project_id = @ProjectId AND iteration = 7 AND trace_id IS NOT NULL LIMIT 1",
             new { ProjectId });
+        LongRunId = await connection.QuerySingleAsync<Guid>(
+            "SELECT run_id FROM optimization_iterations WHERE project_id = @ProjectId GROUP BY run_id HAVING count(*) = 400", new { ProjectId });
         KeyHash = await connection.QueryFirstAsync<byte[]>("SELECT key_hash FROM project_api_keys WHERE project_id = @ProjectId", new { ProjectId });
     }
 

@@ -16,6 +16,12 @@ public interface IRunQueryGrain : IGrainWithGuidKey
     /// <summary>The run's iterations in order.</summary>
     Task<IReadOnlyList<IterationView>> GetIterationsAsync(Guid runId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The run's iterations in order; with <paramref name="paramsJson"/> (a JSON object), only those whose params
+    /// contain it, e.g. <c>{"predictors":{"0":{"instruction":2}}}</c>.
+    /// </summary>
+    Task<IReadOnlyList<IterationView>> GetIterationsAsync(Guid runId, string? paramsJson, CancellationToken cancellationToken = default);
+
     /// <summary>The run's best iteration (baseline or full evaluations only); null while it has none.</summary>
     Task<IterationView?> GetBestIterationAsync(Guid runId, CancellationToken cancellationToken = default);
 

@@ -34,6 +34,8 @@ public sealed record RunListQuery
     [Id(9)] public int Limit { get; init; } = 20;
     /// <summary>The last run of the previous page; null for the first page.</summary>
     [Id(10)] public RunPosition? After { get; init; }
+    /// <summary>A JSON object the run's metadata must contain (<c>metadata @&gt; …</c>).</summary>
+    [Id(11)] public string? MetadataJson { get; init; }
 }
 
 /// <summary>

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using OptimizationRuns.Tests.Fixtures;
+
+namespace OptimizationRuns.Tests.Schema;
+
+/// <summary>
+/// Plans and index use as the service role sees them: a connection as <c>optruns_service</c> with one transaction
+/// that sets the project as the silo does (<c>set_config('app.project_id', …, true)</c>), so row-level security applies
+/// to every statement. Disposing rolls the transaction back.
+/// </summary>
+public sealed class ServicePlan : IAsyncDisposable
+{
+    private ServicePlan(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        Connection = connection;
+        Transaction = transaction;
+    }
+
+    public NpgsqlConnection Connection { get; }
+
+    public NpgsqlTransaction Transaction { get; }
+
+    /// <summary>A service-role transaction on <paramref name="database"/> for <paramref name="projectId"/>.</summary>
+    public static async Task<ServicePlan> BeginAsync(ScratchDatabase database, Guid projectId)
+    {
+        var connection = new NpgsqlConnection(database.ServiceConnectionString);
+        await connection.OpenAsync();
+        var transaction = await TestDatabase.BeginProjectTransactionAsync(connection, projectId);
+        return new ServicePlan(connection, transaction);
+    }
+
+    /// <summary>The plan of <paramref name="sql"/> (EXPLAIN, ordinary planner settings) with these parameter values.</summary>
+    public async Task<Plan> ExplainAsync(string sql, object? parameters = null)
+    {
+        var json = await Connection.QuerySingleAsync<string>(
+            new CommandDefinition($"EXPLAIN (FORMAT JSON) {sql}", parameters, Transaction));
+        return new Plan(json, Plan.NodesOf(JsonDocument.Parse(json).RootElement).ToList());
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sql"/> and counts the scans it made of each relation: index scans (plain or bitmap) for an
+    /// index, sequential scans for a table. Counted by the server for this transaction, so they include the scans
+    /// made inside SECURITY DEFINER functions, whose plans EXPLAIN does not show.
+    /// </summary>
+    public async Task<(T Result, Dictionary<string, long> Scans)> CountScansAsync<T>(
+        string sql, object? parameters, params string[] relations)
+    {
+        var before = await ScansAsync(relations);
+        var result = await Connection.QuerySingleAsync<T>(new CommandDefinition(sql, parameters, Transaction));
+        var after = await ScansAsync(relations);
+        return (result, relations.ToDictionary(r => r, r => after[r] - before[r]));
+    }
+
+    private async Task<Dictionary<string, long>> ScansAsync(string[] relations)
+    {
+        var counts = new Dictionary<string, long>();
+        foreach (var relation in relations)
+        {
+            counts[relation] = await Connection.QuerySingleAsync<long>(new CommandDefinition(
+                "SELECT pg_stat_get_xact_numscans(@relation::regclass)", new { relation }, Transaction));
+        }
+
+        return counts;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Transaction.DisposeAsync();
+        await Connection.DisposeAsync();
+    }
+}
+
+/// <summary>An EXPLAIN (FORMAT JSON) document and its plan nodes, depth first.</summary>
+public sealed record Plan(string Json, IReadOnlyList<JsonElement> Nodes)
+{
+    /// <summary>The indexes the plan reads.</summary>
+    public IReadOnlyList<string> Indexes =>
+        Nodes.Where(n => n.TryGetProperty("Index Name", out _)).Select(n => n.GetProperty("Index Name").GetString()!).ToList();
+
+    /// <summary>Whether the plan sorts rows itself (the index did not give the order).</summary>
+    public bool Sorts => Nodes.Any(n => n.GetProperty("Node Type").GetString() is "Sort" or "Incremental Sort");
+
+    /// <summary>The tables the plan reads from end to end.</summary>
+    public IReadOnlyList<string> SequentialScans =>
+        Nodes.Where(n => n.GetProperty("Node Type").GetString() == "Seq Scan").Select(n => n.GetProperty("Relation Name").GetString()!).ToList();
+
+    /// <summary>Whether the plan reads one of the <c>|</c>-separated indexes.</summary>
+    public bool Uses(string indexes) => indexes.Split('|').Any(Indexes.Contains);
+
+    public override string ToString() => $"indexes [{string.Join(", ", Indexes)}]:\n{Json}";
+
+    internal static IEnumerable<JsonElement> NodesOf(JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.Array)
+        {
+            return element.EnumerateArray().SelectMany(NodesOf);
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return [];
+        }
+
+        var self = element.TryGetProperty("Node Type", out _) ? [element] : Enumerable.Empty<JsonElement>();
+        return self.Concat(element.EnumerateObject().Where(p => p.Name is "Plan" or "Plans").SelectMany(p => NodesOf(p.Value)));
+    }
+}
