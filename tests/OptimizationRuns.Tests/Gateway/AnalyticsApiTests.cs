@@ -173,7 +173,7 @@ public sealed class AnalyticsApiTests(GatewayFixture fixture)
         foreach (var (path, operationId, statuses) in new (string, string, string[])[]
                  {
                      ("/api/optimization/runs", "ListRuns", ["200", "400", "401", "403", "503"]),
-                     ("/api/optimization/runs/{runId}/iterations", "ListIterations", ["200", "401", "403", "404", "503"]),
+                     ("/api/optimization/runs/{runId}/iterations", "ListIterations", ["200", "400", "401", "403", "404", "503"]),
                      ("/api/optimization/runs/{runId}/iterations/best", "GetBestIteration", ["200", "401", "403", "404", "503"]),
                      ("/api/optimization/runs/{runId}/samples", "ListSamples", ["200", "400", "401", "403", "404", "503"]),
                      ("/api/optimization/traces/{traceId}/samples", "ListTraceSamples", ["200", "400", "401", "403", "404", "503"]),
