@@ -41,7 +41,7 @@ public static class GatewayServices
             if (context.Request.ContentLength > maxBytes)
             {
                 await Problems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Payload too large",
-                    $"Request bodies are limited to {maxBytes:N0} bytes; send samples in batches of at most 5,000.");
+                    $"Request bodies are limited to {maxBytes:N0} bytes; send samples in batches of at most {Grains.Limits.MaxSamplesPerBatch:N0}.");
                 return;
             }
 

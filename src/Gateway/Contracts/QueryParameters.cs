@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using OptimizationRuns.Grains;
 using OptimizationRuns.Grains.Queries;
 using OptimizationRuns.Grains.Runs;
 
@@ -11,14 +12,14 @@ namespace OptimizationRuns.Gateway.Contracts;
 /// </summary>
 public sealed class QueryParameters
 {
-    public const int MaxRunPage = 100;
-    public const int DefaultRunPage = 20;
-    public const int MaxSamplePage = 1_000;
-    public const int DefaultSamplePage = 100;
-    public const int MaxLeaderboard = 100;
-    public const int DefaultLeaderboard = 10;
-    public const int MaxTags = 50;
-    public const int MaxTagLength = 100;
+    public const int MaxRunPage = Limits.MaxRunPage;
+    public const int DefaultRunPage = Limits.DefaultRunPage;
+    public const int MaxSamplePage = Limits.MaxSamplePage;
+    public const int DefaultSamplePage = Limits.DefaultSamplePage;
+    public const int MaxLeaderboard = Limits.MaxLeaderboard;
+    public const int DefaultLeaderboard = Limits.DefaultLeaderboard;
+    public const int MaxTags = Limits.MaxTags;
+    public const int MaxTagLength = Limits.MaxTagLength;
     public const int MaxSearchLength = 200;
     /// <summary>The longest JSON object a containment filter (config, metadata, params) may be.</summary>
     public const int MaxConfigLength = 4_096;

@@ -16,9 +16,9 @@ public sealed class RunQueryGrain(
     SampleQueries samples,
     AnalyticsQueries analytics) : Grain, IRunQueryGrain
 {
-    public const int MaxRunPage = 100;
-    public const int MaxSamplePage = 1_000;
-    public const int MaxLeaderboard = 100;
+    private const int MaxRunPage = Limits.MaxRunPage;
+    private const int MaxSamplePage = Limits.MaxSamplePage;
+    private const int MaxLeaderboard = Limits.MaxLeaderboard;
 
     private Guid ProjectId => this.GetPrimaryKey();
 
@@ -41,7 +41,7 @@ public sealed class RunQueryGrain(
     public async Task<IReadOnlyList<IterationView>> GetIterationsAsync(Guid runId, string? paramsJson, CancellationToken cancellationToken = default)
     {
         var rows = await iterations.ListAsync(ProjectId, runId, paramsJson, cancellationToken) ?? throw new RunNotFoundException(runId);
-        return rows.Select(QueryViews.ToView).ToList();
+        return rows;
     }
 
     /// <inheritdoc />
@@ -53,7 +53,7 @@ public sealed class RunQueryGrain(
             throw new RunNotFoundException(runId);
         }
 
-        return best is null ? null : QueryViews.ToView(best);
+        return best;
     }
 
     /// <inheritdoc />

@@ -8,11 +8,11 @@ namespace OptimizationRuns.Grains.Runs;
 /// </summary>
 public static partial class RunRules
 {
-    public const int MaxSamplesPerBatch = 5_000;
-    public const int MaxNameLength = 200;
-    public const int MaxTags = 50;
-    public const int MaxTagLength = 100;
-    public const int MaxErrorLength = 10_000;
+    private const int MaxSamplesPerBatch = Limits.MaxSamplesPerBatch;
+    private const int MaxNameLength = Limits.MaxNameLength;
+    private const int MaxTags = Limits.MaxTags;
+    private const int MaxTagLength = Limits.MaxTagLength;
+    private const int MaxErrorLength = Limits.MaxErrorLength;
 
     [GeneratedRegex("^[0-9a-f]{32}$")]
     private static partial Regex TraceIdPattern();

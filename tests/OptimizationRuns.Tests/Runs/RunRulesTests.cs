@@ -77,7 +77,7 @@ public sealed class RunRulesTests(ClusterFixture fixture)
     public async Task ABatchOverTheLimitIsRefused()
     {
         var (_, runId, grain) = await RunScenario.StartRunAsync(fixture.Client);
-        var samples = Enumerable.Range(0, RunRules.MaxSamplesPerBatch + 1).Select(i => RunScenario.Sample(0, i)).ToList();
+        var samples = Enumerable.Range(0, OptimizationRuns.Grains.Limits.MaxSamplesPerBatch + 1).Select(i => RunScenario.Sample(0, i)).ToList();
 
         var error = await Assert.ThrowsAsync<RunValidationException>(() => grain.RecordSamplesAsync(samples));
 
