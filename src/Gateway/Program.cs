@@ -24,9 +24,7 @@ app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/v1.j
 app.MapHealthApi();
 app.MapProjectsApi();
 app.MapRunsApi();
-app.MapIngestApi();
 app.MapLiveApi();
-app.MapRunListApi();
 app.MapIterationsApi();
 app.MapSamplesApi();
 app.MapAnalyticsApi();

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using OptimizationRuns.Grains.Queries;
 
 namespace OptimizationRuns.Grains.Data;
 
@@ -7,9 +8,10 @@ namespace OptimizationRuns.Grains.Data;
 public sealed class IterationQueries(NpgsqlDataSource dataSource)
 {
     private const string Columns = """
-        iteration, kind, score, is_best, params, candidate_program, samples_evaluated, samples_successful,
-        samples_failed, prompt_tokens, completion_tokens, cost_usd, avg_latency_ms, started_at, completed_at,
-        duration_ms, trace_id, span_id, metadata, created_at, updated_at
+        iteration, kind, score, is_best, params AS params_json, candidate_program AS candidate_program_json,
+        samples_evaluated, samples_successful, samples_failed, prompt_tokens, completion_tokens, cost_usd,
+        avg_latency_ms, started_at, completed_at, duration_ms, trace_id, span_id, metadata AS metadata_json, created_at,
+        updated_at
         """;
 
     /// <summary>A run's iterations along the primary key.</summary>
@@ -31,18 +33,18 @@ public sealed class IterationQueries(NpgsqlDataSource dataSource)
     private const string RunExistsSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = @RunId); ";
 
     /// <summary>The run's iterations in order; null when the run is not visible in <paramref name="projectId"/>.</summary>
-    public Task<List<IterationDetailRow>?> ListAsync(Guid projectId, Guid runId, CancellationToken cancellationToken) =>
+    public Task<List<IterationView>?> ListAsync(Guid projectId, Guid runId, CancellationToken cancellationToken) =>
         ListAsync(projectId, runId, null, cancellationToken);
 
     /// <summary>
     /// The run's iterations in order, only those whose params contain <paramref name="paramsJson"/> (a JSON object)
     /// when given; null when the run is not visible in <paramref name="projectId"/>.
     /// </summary>
-    public async Task<List<IterationDetailRow>?> ListAsync(
+    public async Task<List<IterationView>?> ListAsync(
         Guid projectId, Guid runId, string? paramsJson, CancellationToken cancellationToken)
     {
         await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        List<IterationDetailRow>? rows = null;
+        List<IterationView>? rows = null;
         var (sql, parameters) = paramsJson is null
             ? (RunExistsSql + IterationsSql, (object)new { RunId = runId })
             : (RunExistsSql + IterationsWithParamsSql, new { RunId = runId, Params = paramsJson });
@@ -51,7 +53,7 @@ public sealed class IterationQueries(NpgsqlDataSource dataSource)
         {
             if (await results.ReadSingleAsync<bool>())
             {
-                rows = (await results.ReadAsync<IterationDetailRow>()).AsList();
+                rows = (await results.ReadAsync<IterationView>()).AsList();
             }
         }
 
@@ -62,45 +64,19 @@ public sealed class IterationQueries(NpgsqlDataSource dataSource)
     /// <summary>
     /// Whether the run is visible, and its best iteration if it has one.
     /// </summary>
-    public async Task<(bool RunExists, IterationDetailRow? Best)> BestAsync(Guid projectId, Guid runId, CancellationToken cancellationToken)
+    public async Task<(bool RunExists, IterationView? Best)> BestAsync(Guid projectId, Guid runId, CancellationToken cancellationToken)
     {
         await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
         bool exists;
-        IterationDetailRow? best;
+        IterationView? best;
         await using (var results = await scope.Connection.QueryMultipleAsync(
                          new CommandDefinition(RunExistsSql + BestSql, new { RunId = runId }, scope.Transaction, cancellationToken: cancellationToken)))
         {
             exists = await results.ReadSingleAsync<bool>();
-            best = await results.ReadSingleOrDefaultAsync<IterationDetailRow>();
+            best = await results.ReadSingleOrDefaultAsync<IterationView>();
         }
 
         await scope.CommitAsync(cancellationToken);
         return (exists, best);
     }
-}
-
-/// <summary>A row of <c>optimization_iterations</c> as the read side shows it.</summary>
-public sealed class IterationDetailRow
-{
-    public int Iteration { get; set; }
-    public string Kind { get; set; } = "";
-    public decimal? Score { get; set; }
-    public bool IsBest { get; set; }
-    public string Params { get; set; } = "{}";
-    public string? CandidateProgram { get; set; }
-    public int SamplesEvaluated { get; set; }
-    public int SamplesSuccessful { get; set; }
-    public int SamplesFailed { get; set; }
-    public long PromptTokens { get; set; }
-    public long CompletionTokens { get; set; }
-    public decimal CostUsd { get; set; }
-    public double? AvgLatencyMs { get; set; }
-    public DateTime? StartedAt { get; set; }
-    public DateTime? CompletedAt { get; set; }
-    public long? DurationMs { get; set; }
-    public string? TraceId { get; set; }
-    public string? SpanId { get; set; }
-    public string Metadata { get; set; } = "{}";
-    public DateTime CreatedAt { get; set; }
-    public DateTime UpdatedAt { get; set; }
 }

@@ -162,8 +162,9 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
         await AssertPlanAsync("iterations by params", IterationQueries.IterationsWithParamsSql, parameters,
             "optimization_iterations_pk|optimization_iterations_project_uq", ordered: false);
 
+        RowMapping.Register();
         await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
-        var trials = (await service.Connection.QueryAsync<IterationDetailRow>(
+        var trials = (await service.Connection.QueryAsync<OptimizationRuns.Grains.Queries.IterationView>(
             new CommandDefinition(IterationQueries.IterationsWithParamsSql, parameters, service.Transaction))).Select(t => t.Iteration).ToList();
         Assert.Equal(Enumerable.Range(0, 400).Where(k => k % 12 == 2), trials);
     }
