@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using OptimizationRuns.Grains.Runs;
 
 namespace OptimizationRuns.Bench.Ingest;
 
@@ -23,6 +24,7 @@ public static class HttpWriters
         response.EnsureSuccessStatusCode();
         using var key = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.RootElement.GetProperty("key").GetString());
-        return runId => new HttpRunWriter(http, runId);
+        // The run's id is derived from the project and the client key the bench sends (RunIds.ForClientKey).
+        return clientKey => new HttpRunWriter(http, clientKey, RunIds.ForClientKey(projectId, clientKey));
     }
 }

@@ -65,7 +65,8 @@ Console.WriteLine($"""
 
 var cpu = new CpuMeter(options.SiloPid, database.DatabaseName);
 var grains = options.Via == "http"
-    ? new GrainRound("http", await HttpWriters.ForProjectAsync(options, projectId, ct), database, options, workload, cpu)
+    ? new GrainRound("http", await HttpWriters.ForProjectAsync(options, projectId, ct), database, options, workload, cpu,
+        clientKey => RunIds.ForClientKey(projectId, clientKey))
     : new GrainRound("grains", id => new GrainRunWriter(cluster.GetGrain<IRunGrain>(id, projectId.ToString())), database, options, workload, cpu);
 var raw = new RawCopyRound(database, projectId, options, workload, cpu);
 var results = new List<RoundResult>();

@@ -38,7 +38,8 @@ public abstract class Round(BenchOptions options, Workload workload, CpuMeter cp
 /// HTTP writer) as JSON through the gateway. <paramref name="kind"/> names the round in the report.
 /// </summary>
 public sealed class GrainRound(
-    string kind, Func<Guid, IRunWriter> writerFor, OwnerDatabase database, BenchOptions options, Workload workload, CpuMeter cpu)
+    string kind, Func<Guid, IRunWriter> writerFor, OwnerDatabase database, BenchOptions options, Workload workload, CpuMeter cpu,
+    Func<Guid, Guid>? storedIdOf = null)
     : Round(options, workload, cpu)
 {
     private const int MaxAttempts = 200;
@@ -135,7 +136,7 @@ public sealed class GrainRound(
 
         // Ending the runs (after the clock) lets their grains stop their timers; everything is acknowledged already.
         await Task.WhenAll(grains.Select(g => g.CompleteAsync(cancellationToken)));
-        var (rows, runTotals) = await database.CountAsync(runIds, cancellationToken);
+        var (rows, runTotals) = await database.CountAsync(storedIdOf is null ? runIds : runIds.Select(storedIdOf).ToArray(), cancellationToken);
 
         var all = latencies.SelectMany(l => l).Order().ToList();
         var iterations = iterationLatencies.SelectMany(l => l).Order().ToList();

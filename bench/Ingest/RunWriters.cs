@@ -41,7 +41,7 @@ public sealed class GrainRunWriter(IRunGrain grain) : IRunWriter
 }
 
 /// <summary>The REST contract over loopback, as an optimizer worker in another process would call it.</summary>
-public sealed class HttpRunWriter(HttpClient http, Guid runId) : IRunWriter
+public sealed class HttpRunWriter(HttpClient http, Guid clientKey, Guid runId) : IRunWriter
 {
     private static readonly MediaTypeHeaderValue JsonType = new("application/json");
 
@@ -51,7 +51,7 @@ public sealed class HttpRunWriter(HttpClient http, Guid runId) : IRunWriter
     {
         await SendAsync(HttpMethod.Post, "/api/optimization/runs", w =>
         {
-            w.WriteString("id", runId);
+            w.WriteString("id", clientKey);
             w.WriteString("runName", runName);
             w.WriteString("optimizerType", "miprov2");
             w.WritePropertyName("config");
