@@ -1,0 +1,96 @@
+using Dapper;
+using Npgsql;
+using OptimizationRuns.Grains.Data;
+using OptimizationRuns.Grains.Queries;
+using OptimizationRuns.Tests.Schema;
+using Xunit;
+
+namespace OptimizationRuns.Tests.Gateway;
+
+/// <summary>
+/// RunListQueries.ListAsync as the silo runs it (service role, RLS) on a realistically sized data set answers, page
+/// after page, exactly what the plain statement answers, whichever way it reads a search: the bounded walk along the
+/// order's index (common matches), the ids search_run_ids() finds (rare ones), or the whole walk (many matches, all
+/// far down the order).
+/// </summary>
+public sealed class RunListSearchTests(IndexUsageDatabase data) : IClassFixture<IndexUsageDatabase>, IAsyncLifetime
+{
+    private NpgsqlDataSource? _dataSource;
+
+    // search, the query, and how ListAsync reads it (for the reader of a failure: the assertions are the same).
+    public static TheoryData<string> Searches => new()
+    {
+        "common tag (walk)", "a common tag with a rare one (ids)", "config of one run in a hundred (walk)", "rare config (ids)",
+        "one metadata match (ids)",
+        "name matching only old runs, many (whole walk)", "tag and name (ids)", "common tag by final score (walk)",
+        "a common tag with a rare one by best score (ids, scored then unscored)", "no match (ids, none)",
+    };
+
+    [Theory]
+    [MemberData(nameof(Searches))]
+    public async Task EveryPageIsWhatThePlainStatementAnswers(string name)
+    {
+        var query = name switch
+        {
+            "common tag (walk)" => new RunListQuery { Tags = ["qa"] },
+            "a common tag with a rare one (ids)" => new RunListQuery { Tags = ["qa", "prod"] },
+            "config of one run in a hundred (walk)" => new RunListQuery { ConfigJson = """{"seed": 7}""" },
+            "rare config (ids)" => new RunListQuery { ConfigJson = """{"seed": 7, "num_trials": 17}""" },
+            "one metadata match (ids)" => new RunListQuery { MetadataJson = """{"git_sha": "eccbc87"}""" },
+            "name matching only old runs, many (whole walk)" => new RunListQuery { NameContains = "light-0" },
+            "tag and name (ids)" => new RunListQuery { Tags = ["prod"], NameContains = "hotpotqa" },
+            "common tag by final score (walk)" => new RunListQuery { Tags = ["qa"], Sort = RunSort.FinalScore },
+            "a common tag with a rare one by best score (ids, scored then unscored)" => new RunListQuery { Tags = ["qa", "prod"], Sort = RunSort.BestScore },
+            "no match (ids, none)" => new RunListQuery { Tags = ["qa", "no-such-tag"] },
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
+        var runs = new RunListQueries(_dataSource!);
+
+        // Pages of 20 (and the look-ahead row), as RunQueryGrain asks, for the first 200 runs of the list.
+        var listed = new List<Guid>();
+        RunPosition? after = null;
+        for (var page = 0; page < 10; page++)
+        {
+            var rows = await runs.ListAsync(data.ProjectId, query with { After = after }, 21, CancellationToken.None);
+            listed.AddRange(rows.Take(20).Select(r => r.Id));
+            if (rows.Count <= 20)
+            {
+                break;
+            }
+
+            var last = rows[19];
+            after = query.Sort switch
+            {
+                RunSort.FinalScore => new RunPosition(last.Id, Score: last.FinalScore),
+                RunSort.BestScore => new RunPosition(last.Id, Score: last.BestScore),
+                _ => new RunPosition(last.Id, CreatedAt: last.CreatedAt),
+            };
+        }
+
+        Assert.Equal(await PlainAsync(query, listed.Count == 200 ? 200 : 10_000), listed);
+    }
+
+    /// <summary>The first runs of the list by the plain statement (the search as a filter), as the service role.</summary>
+    private async Task<List<Guid>> PlainAsync(RunListQuery query, int take)
+    {
+        var (sql, parameters) = RunListQueries.Statement(data.ProjectId, query, RunListQueries.Range.FromStart, take);
+        await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
+        return (await service.Connection.QueryAsync(new CommandDefinition(sql, parameters, service.Transaction)))
+            .Select(r => (Guid)r.id).ToList();
+    }
+
+    public Task InitializeAsync()
+    {
+        RowMapping.Register();
+        _dataSource = NpgsqlDataSource.Create(data.Database.ServiceConnectionString);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_dataSource is not null)
+        {
+            await _dataSource.DisposeAsync();
+        }
+    }
+}
