@@ -13,12 +13,12 @@ namespace OptimizationRuns.Grains.Data;
 public sealed partial class RunListQueries
 {
     /// <summary>
-    /// A search first looks for its page among this many runs of the order per run asked for (3,150 for a page of 20
-    /// and the look-ahead row), at most <see cref="MaxWalkRows"/>: a match of one run in 150 or more fills the page
+    /// A search first looks for its page among this many runs of the order per run asked for (2,100 for a page of 20
+    /// and the look-ahead row), at most <see cref="MaxWalkRows"/>: a match of one run in 100 or more fills the page
     /// there, as cheaply as before. Below that, finding every match by its GIN index and reading them by key costs
-    /// less than walking on (BENCHMARKS.md: a walked run costs about a tenth of a found one).
+    /// less than walking on; measured in BENCHMARKS.md (50 and 150 per row cost more over the benchmark's mixes).
     /// </summary>
-    public const int WalkRowsPerPageRow = 150;
+    public const int WalkRowsPerPageRow = 100;
 
     /// <summary>The most runs the first look walks, whatever the page size.</summary>
     public const int MaxWalkRows = 5_000;

@@ -20,7 +20,7 @@ public sealed class RunListSearchTests(IndexUsageDatabase data) : IClassFixture<
     // search, the query, and how ListAsync reads it (for the reader of a failure: the assertions are the same).
     public static TheoryData<string> Searches => new()
     {
-        "common tag (walk)", "a common tag with a rare one (ids)", "config of one run in a hundred (walk)", "rare config (ids)",
+        "common tag (walk)", "a common tag with a rare one (ids)", "config of one run in a hundred (walk or ids)", "rare config (ids)",
         "one metadata match (ids)",
         "name matching only old runs, many (whole walk)", "tag and name (ids)", "common tag by final score (walk)",
         "a common tag with a rare one by best score (ids, scored then unscored)", "no match (ids, none)",
@@ -34,7 +34,7 @@ public sealed class RunListSearchTests(IndexUsageDatabase data) : IClassFixture<
         {
             "common tag (walk)" => new RunListQuery { Tags = ["qa"] },
             "a common tag with a rare one (ids)" => new RunListQuery { Tags = ["qa", "prod"] },
-            "config of one run in a hundred (walk)" => new RunListQuery { ConfigJson = """{"seed": 7}""" },
+            "config of one run in a hundred (walk or ids)" => new RunListQuery { ConfigJson = """{"seed": 7}""" },
             "rare config (ids)" => new RunListQuery { ConfigJson = """{"seed": 7, "num_trials": 17}""" },
             "one metadata match (ids)" => new RunListQuery { MetadataJson = """{"git_sha": "eccbc87"}""" },
             "name matching only old runs, many (whole walk)" => new RunListQuery { NameContains = "light-0" },
