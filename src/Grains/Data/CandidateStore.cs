@@ -77,30 +77,32 @@ public sealed class CandidateStore(NpgsqlDataSource dataSource)
     /// <summary>
     /// One row per (predictor, kind, index) that is recorded or chosen by an iteration. The choices come from each
     /// iteration's <c>params->'predictors'</c> (an object of objects whose <c>instruction</c> and <c>demos</c> are
-    /// non-negative integers; anything else names no choice) and are aggregated per candidate here: how often it was
-    /// chosen, and n / mean / sample variance / best of the scored minibatch and full (baseline, full) iterations.
-    /// Served by the primary keys of both tables (<c>run_id</c> prefix).
+    /// integers from 0; anything else names no choice) and are aggregated per candidate here: how often it was chosen,
+    /// and n / mean / sample variance / best of the scored minibatch and full (baseline, full) iterations. Means and
+    /// variances in float8 (four-decimal scores lose nothing that matters, and numeric aggregates cost far more);
+    /// best scores stay numeric, exact. Served by the primary keys of both tables (their <c>run_id</c> prefix).
     /// </summary>
     public const string CandidatesSql = """
         WITH choices AS (
-            SELECT p.key AS predictor, c.kind, (c.choice #>> '{}')::integer AS idx,
-                   i.kind <> 'minibatch' AS full_evaluation, i.score
+            SELECT p.key AS predictor, c.kind, v.number::integer AS idx, i.kind <> 'minibatch' AS full_evaluation,
+                   i.score, i.score::float8 AS x
             FROM optimization_iterations i
             CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(i.params -> 'predictors') = 'object'
                                                THEN i.params -> 'predictors' ELSE '{}'::jsonb END) AS p
-            CROSS JOIN LATERAL (VALUES ('instruction', CASE WHEN jsonb_typeof(p.value) = 'object' THEN p.value -> 'instruction' END),
-                                       ('demos', CASE WHEN jsonb_typeof(p.value) = 'object' THEN p.value -> 'demos' END)) AS c(kind, choice)
-            WHERE i.run_id = @RunId AND jsonb_typeof(c.choice) = 'number' AND (c.choice #>> '{}') ~ '^[0-9]{1,9}$'
+            CROSS JOIN LATERAL (VALUES ('instruction', p.value -> 'instruction'), ('demos', p.value -> 'demos')) AS c(kind, choice)
+            CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(c.choice) = 'number' THEN c.choice::numeric END AS number) AS v
+            WHERE i.run_id = @RunId AND jsonb_typeof(p.value) = 'object'
+              AND v.number BETWEEN 0 AND 2147483647 AND v.number = trunc(v.number)
         ),
         chosen AS (
             SELECT predictor, kind, idx,
                    count(*)::int AS times_chosen,
-                   count(score) FILTER (WHERE NOT full_evaluation)::int AS minibatch_n,
-                   avg(score) FILTER (WHERE NOT full_evaluation)::float8 AS minibatch_mean,
-                   var_samp(score) FILTER (WHERE NOT full_evaluation)::float8 AS minibatch_variance,
+                   count(x) FILTER (WHERE NOT full_evaluation)::int AS minibatch_n,
+                   avg(x) FILTER (WHERE NOT full_evaluation) AS minibatch_mean,
+                   var_samp(x) FILTER (WHERE NOT full_evaluation) AS minibatch_variance,
                    max(score) FILTER (WHERE NOT full_evaluation) AS best_minibatch_score,
-                   count(score) FILTER (WHERE full_evaluation)::int AS full_n,
-                   avg(score) FILTER (WHERE full_evaluation)::float8 AS full_mean,
+                   count(x) FILTER (WHERE full_evaluation)::int AS full_n,
+                   avg(x) FILTER (WHERE full_evaluation) AS full_mean,
                    max(score) FILTER (WHERE full_evaluation) AS best_score
             FROM choices
             GROUP BY predictor, kind, idx
@@ -115,7 +117,6 @@ public sealed class CandidateStore(NpgsqlDataSource dataSource)
                s.minibatch_variance, s.best_minibatch_score, COALESCE(s.full_n, 0) AS full_n, s.full_mean, s.best_score
         FROM recorded r
         FULL JOIN chosen s ON s.predictor = r.predictor AND s.kind = r.kind AND s.idx = r.idx
-        ORDER BY 1, 2, 3
         """;
 
     /// <summary>The run's candidate rows; null when the run is not visible in <paramref name="projectId"/>.</summary>
