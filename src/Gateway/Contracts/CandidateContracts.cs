@@ -91,7 +91,7 @@ public sealed record MinibatchStatisticsResponse(
     [property: Description("Their mean score; null when none")] double? Mean,
     [property: Description(
         "The 95% confidence interval of the mean, [lo, hi], by Student's t: mean ± t(0.975, n − 1) · s / √n with s the sample " +
-        "standard deviation. Null below two scores.")]
+        "standard deviation; not clipped to the scores' [0, 1]. Null below two scores.")]
     IReadOnlyList<double>? Ci95);
 
 /// <summary>The scored full evaluations (baseline and full iterations) that chose the candidate.</summary>

@@ -80,6 +80,26 @@ public sealed class CandidatesApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task ConcurrentRepeatsOfABatchStoreItOnce()
+    {
+        var p = await NewProjectAsync();
+        var run = await p.CreateRunAsync("concurrent");
+        var batch = Enumerable.Range(0, 50).SelectMany(i => new[]
+        {
+            Instruction($"{i % 4}", i, $"Instruction {i}."), Demos($"{i % 4}", i, new[] { new { q = $"q{i}" } }),
+        }).ToArray();
+        // Each repeat lists the candidates in another order, as retries from several threads might.
+        var orders = Enumerable.Range(0, 4).Select(seed => batch.OrderBy(_ => Random.Shared.Next()).ToArray()).ToList();
+
+        var answers = await Task.WhenAll(orders.Select(order => RecordAsync(p, run, order)));
+
+        Assert.All(answers, a => Assert.Equal(100, a.GetProperty("accepted").GetInt32()));
+        Assert.Equal(100, answers.Sum(a => a.GetProperty("inserted").GetInt32()));
+        Assert.Equal(300, answers.Sum(a => a.GetProperty("duplicates").GetInt32()));
+        Assert.Equal(100, await StoredCandidatesAsync(run));
+    }
+
+    [Fact]
     public async Task ADifferentContentForAStoredCandidateIsAConflictNamingItAndWritesNothing()
     {
         var p = await NewProjectAsync();
