@@ -28,6 +28,7 @@ app.MapLiveApi();
 app.MapIterationsApi();
 app.MapSamplesApi();
 app.MapAnalyticsApi();
+app.MapCandidatesApi();
 
 app.Run();
 

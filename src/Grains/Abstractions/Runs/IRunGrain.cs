@@ -32,6 +32,12 @@ public interface IRunGrain : IGrainWithGuidCompoundKey
     Task<SampleBatchResult> RecordSamplesAsync(IReadOnlyList<SampleRecord> samples, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Records the run's candidates (instruction texts, demo sets) in one transaction, also after the run has ended; a
+    /// stored candidate sent again as it is counts as a duplicate, with a different content it is a conflict and nothing is written.
+    /// </summary>
+    Task<CandidateBatchResult> RecordCandidatesAsync(IReadOnlyList<CandidateRecord> candidates, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The run's live events after <paramref name="afterEventId"/> (those still held), then new ones as they
     /// happen; ends when the run has ended and every event has been sent.
     /// </summary>

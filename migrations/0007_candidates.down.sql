@@ -1,0 +1,3 @@
+-- Undoes 0007: the candidates table goes, with its policy, grants and every recorded candidate text.
+
+DROP TABLE IF EXISTS optimization_candidates;
