@@ -493,6 +493,26 @@ class Run:
     def iterations(self) -> List[Dict[str, Any]]:
         return self.tracker.iterations(self.id)
 
+    def log_candidates(self, candidates: Iterable[Mapping[str, Any]]) -> Dict[str, Any]:
+        """Records proposed candidates: ``{"predictor": "0", "kind": "instruction", "index": 2, "text": "…"}`` or
+        ``{"predictor": "0", "kind": "demos", "index": 3, "demos": [{…}, …]}``. Idempotent: the same candidate again
+        is a duplicate; different content for a recorded one raises :class:`ConflictError`. Accepted even after
+        the run ended (MIPROv2 knows the texts at compile end). Answers ``{accepted, inserted, duplicates}``."""
+        rows = [v.compact({
+            "predictor": str(c["predictor"]),
+            "kind": c["kind"],
+            "index": v.non_negative(c["index"], "index", integer=True),
+            "text": c.get("text"),
+            "demos": v.jsonable(c.get("demos")),
+        }) for c in candidates]
+        return self._request("POST", f"/api/optimization/runs/{self.id}/candidates", {"candidates": rows})
+
+    def candidates(self) -> Dict[str, Any]:
+        """Per predictor and kind, each candidate with its text and statistics from the run's trials (times
+        chosen, minibatch mean with a 95 % t interval, full-evaluation mean, best score) and the choice's
+        importance (η² of the minibatch scores)."""
+        return self._request("GET", f"/api/optimization/runs/{self.id}/candidates")
+
     # Context manager ----------------------------------------------------------------------------
 
     def __enter__(self) -> "Run":

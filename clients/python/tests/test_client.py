@@ -290,6 +290,22 @@ class RunLifeTests(unittest.TestCase):
         self.assertEqual(tracker.iterations(run.id)[0]["kind"], "baseline")
         run.complete()
 
+    def test_candidates_are_recorded_once_and_answered_with_their_statistics(self) -> None:
+        tracker = new_tracker()
+        run = tracker.start_run("candidates", "miprov2", CONFIG)
+        run.log_iteration(1, 0.5, kind="minibatch", params={"predictors": {"0": {"instruction": 1}}})
+        run.log_iteration(2, 0.7, kind="minibatch", params={"predictors": {"0": {"instruction": 1}}})
+        texts = [{"predictor": "0", "kind": "instruction", "index": 1, "text": "Answer briefly."},
+                 {"predictor": "0", "kind": "demos", "index": 0, "demos": [{"question": "q", "answer": "a"}]}]
+        self.assertEqual(run.log_candidates(texts)["inserted"], 2)
+        self.assertEqual(run.log_candidates(texts)["duplicates"], 2)
+        predictor = run.candidates()["predictors"][0]
+        chosen = predictor["instruction"]["candidates"][0]
+        self.assertEqual(chosen["text"], "Answer briefly.")
+        self.assertEqual(chosen["timesChosen"], 2)
+        self.assertAlmostEqual(chosen["minibatch"]["mean"], 0.6)
+        run.complete()
+
     def test_starting_with_the_same_id_is_idempotent(self) -> None:
         tracker = new_tracker()
         run_id = str(uuid.uuid4())
