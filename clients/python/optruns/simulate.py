@@ -219,8 +219,16 @@ class Simulation:
                 self.progress(f"proposing instruction {i}/{self.instructions - 1} for predictor {p}")
                 self.sleep(self.rng.uniform(2, 5))
         assert self.run is not None
-        self.run.update(metadata={"simulated": True, "predictors": self.predictors, "valsetSize": self.val_size,
-                                  "candidates": texts})
+        self.run.update(metadata={"simulated": True, "predictors": self.predictors, "valsetSize": self.val_size})
+        # The proposed candidates as MIPROv2 holds them: an instruction text and a demo set per index and predictor.
+        candidates: List[Dict[str, Any]] = []
+        for p, proposed in texts.items():
+            candidates += [{"predictor": p, "kind": "instruction", "index": i, "text": text}
+                           for i, text in enumerate(proposed["instructions"])]
+            candidates += [{"predictor": p, "kind": "demos", "index": d,
+                            "demos": [{"question": f"{self.dataset} demo {d}.{k}", "answer": f"answer {k}"} for k in range(size)]}
+                           for d, size in enumerate(proposed["demoSetSizes"])]
+        self.run.log_candidates(candidates)
 
     def search(self) -> float:
         self.set_phase("searching")
