@@ -36,23 +36,23 @@ public sealed class ComparisonQueries(NpgsqlDataSource dataSource)
         ORDER BY s.side
         """;
 
+    // Scores are aggregated in float8, which sums several times faster than numeric; a numeric(7,4) score converts
+    // closely enough that order and equality between two scores are kept, so the buckets are those of the exact values.
+    // Costs and tokens stay exact: their means are money and counts, read as they are.
     private const string Keyed = $"""
-        {ExampleKey} AS example_key, sample_index, score, success, latency_ms, prompt_tokens + completion_tokens AS tokens, cost_usd
+        {ExampleKey} AS example_key, sample_index, score::float8 AS score, success, latency_ms,
+        prompt_tokens + completion_tokens AS tokens, cost_usd
         """;
 
-    // Each side: one row per example key, the lowest sample index (window functions run before DISTINCT ON, so
-    // copies counts every sample of the key). The iteration's samples come off optimization_samples_pk.
+    // Each side: one row per example key, its lowest sample index (DISTINCT ON after one sort), and apart from it the
+    // keys with more than one sample (a hash aggregate). The iteration's samples come off optimization_samples_pk.
     public const string CompareSql = $"""
-        WITH a AS (
-            SELECT DISTINCT ON (example_key) *, count(*) OVER (PARTITION BY example_key) AS copies
-            FROM (SELECT {Keyed} FROM optimization_samples WHERE run_id = @RunA AND iteration = @IterationA) s
-            ORDER BY example_key, sample_index
-        ),
-        b AS (
-            SELECT DISTINCT ON (example_key) *, count(*) OVER (PARTITION BY example_key) AS copies
-            FROM (SELECT {Keyed} FROM optimization_samples WHERE run_id = @RunB AND iteration = @IterationB) s
-            ORDER BY example_key, sample_index
-        ),
+        WITH keyed_a AS (SELECT {Keyed} FROM optimization_samples WHERE run_id = @RunA AND iteration = @IterationA),
+        keyed_b AS (SELECT {Keyed} FROM optimization_samples WHERE run_id = @RunB AND iteration = @IterationB),
+        a AS (SELECT DISTINCT ON (example_key) * FROM keyed_a ORDER BY example_key, sample_index),
+        b AS (SELECT DISTINCT ON (example_key) * FROM keyed_b ORDER BY example_key, sample_index),
+        duplicates_a AS (SELECT example_key, count(*) AS copies FROM keyed_a GROUP BY example_key HAVING count(*) > 1),
+        duplicates_b AS (SELECT example_key, count(*) AS copies FROM keyed_b GROUP BY example_key HAVING count(*) > 1),
         pairs AS (
             SELECT a.example_key IS NOT NULL AS in_a, b.example_key IS NOT NULL AS in_b,
                    a.score AS score_a, b.score AS score_b, b.score - a.score AS delta,
@@ -70,10 +70,10 @@ public sealed class ComparisonQueries(NpgsqlDataSource dataSource)
             count(*) FILTER (WHERE NOT in_b) AS only_a,
             count(*) FILTER (WHERE NOT in_a) AS only_b,
             count(delta) AS scored,
-            avg(score_a) FILTER (WHERE delta IS NOT NULL)::float8 AS mean_score_a,
-            avg(score_b) FILTER (WHERE delta IS NOT NULL)::float8 AS mean_score_b,
-            avg(delta)::float8 AS mean_delta,
-            var_samp(delta)::float8 AS delta_variance,
+            avg(score_a) FILTER (WHERE delta IS NOT NULL) AS mean_score_a,
+            avg(score_b) FILTER (WHERE delta IS NOT NULL) AS mean_score_b,
+            avg(delta) AS mean_delta,
+            var_samp(delta) AS delta_variance,
             count(*) FILTER (WHERE in_a AND in_b AND success_a) AS success_a,
             count(*) FILTER (WHERE in_a AND in_b AND success_b) AS success_b,
             count(*) FILTER (WHERE NOT success_a AND success_b) AS success_gained,
@@ -87,14 +87,14 @@ public sealed class ComparisonQueries(NpgsqlDataSource dataSource)
             avg(latency_a) FILTER (WHERE latency_b IS NOT NULL) AS mean_latency_ms_a,
             avg(latency_b) FILTER (WHERE latency_a IS NOT NULL) AS mean_latency_ms_b,
             avg(latency_b - latency_a) AS mean_latency_ms_delta,
-            (SELECT count(*) FROM a WHERE copies > 1) AS duplicate_keys_a,
-            (SELECT coalesce(sum(copies - 1), 0)::bigint FROM a) AS duplicate_samples_a,
+            (SELECT count(*) FROM duplicates_a) AS duplicate_keys_a,
+            (SELECT coalesce(sum(copies - 1), 0)::bigint FROM duplicates_a) AS duplicate_samples_a,
             (SELECT array_agg(example_key ORDER BY example_key)
-             FROM (SELECT example_key FROM a WHERE copies > 1 ORDER BY example_key LIMIT @ListedDuplicates) d) AS duplicate_examples_a,
-            (SELECT count(*) FROM b WHERE copies > 1) AS duplicate_keys_b,
-            (SELECT coalesce(sum(copies - 1), 0)::bigint FROM b) AS duplicate_samples_b,
+             FROM (SELECT example_key FROM duplicates_a ORDER BY example_key LIMIT @ListedDuplicates) d) AS duplicate_examples_a,
+            (SELECT count(*) FROM duplicates_b) AS duplicate_keys_b,
+            (SELECT coalesce(sum(copies - 1), 0)::bigint FROM duplicates_b) AS duplicate_samples_b,
             (SELECT array_agg(example_key ORDER BY example_key)
-             FROM (SELECT example_key FROM b WHERE copies > 1 ORDER BY example_key LIMIT @ListedDuplicates) d) AS duplicate_examples_b
+             FROM (SELECT example_key FROM duplicates_b ORDER BY example_key LIMIT @ListedDuplicates) d) AS duplicate_examples_b
         FROM pairs
         """;
 
