@@ -99,16 +99,18 @@ public sealed class ComparisonQueries(NpgsqlDataSource dataSource)
         """;
 
     // The pairs narrow (key, sample index, score), both sides cut at the cursor before the join: an equal key is past
-    // the cursor on both sides or on neither. Only the page's rows are read in full, by primary key.
+    // the cursor on both sides or on neither. Only the page's rows are read in full, by primary key. The sides are
+    // materialized so each key is computed once: inlined, the planner repeats the key's expression (an MD5 of the
+    // inputs' text for samples without an id) in the sort, the join and the bucket.
     public const string PageSql = $"""
-        WITH a AS (
+        WITH a AS MATERIALIZED (
             SELECT DISTINCT ON (example_key) example_key, sample_index, score
             FROM (SELECT {ExampleKey} AS example_key, sample_index, score
                   FROM optimization_samples WHERE run_id = @RunA AND iteration = @IterationA) s
             WHERE CAST(@AfterKey AS text) IS NULL OR example_key > @AfterKey
             ORDER BY example_key, sample_index
         ),
-        b AS (
+        b AS MATERIALIZED (
             SELECT DISTINCT ON (example_key) example_key, sample_index, score
             FROM (SELECT {ExampleKey} AS example_key, sample_index, score
                   FROM optimization_samples WHERE run_id = @RunB AND iteration = @IterationB) s
