@@ -29,6 +29,7 @@ app.MapIterationsApi();
 app.MapSamplesApi();
 app.MapAnalyticsApi();
 app.MapCandidatesApi();
+app.MapCompareApi();
 
 app.Run();
 

@@ -34,6 +34,7 @@ public static class DataServices
         services.AddSingleton<SampleQueries>();
         services.AddSingleton<AnalyticsQueries>();
         services.AddSingleton<CandidateStore>();
+        services.AddSingleton<ComparisonQueries>();
         return services;
     }
 }
