@@ -187,6 +187,29 @@ class Tracker:
                 return
             query["cursor"] = page["nextCursor"]
 
+    def compare(self, a: str, b: str, *, a_iteration: Optional[int] = None,
+                b_iteration: Optional[int] = None) -> Dict[str, Any]:
+        """Per-example comparison of two runs, or two trials of one run (B − A): examples paired by exampleId
+        (else a hash of the inputs), improved/regressed/unchanged/onlyA/onlyB counts, the mean score delta with
+        a 95 % paired-t interval, McNemar's exact p for success flips, cost/token/latency deltas. Without
+        iterations, each run's best full evaluation (else its baseline) is compared."""
+        query = v.compact({"a": a, "b": b, "aIteration": a_iteration, "bIteration": b_iteration})
+        return self._transport.request("GET", "/api/optimization/compare", query=query).body
+
+    def iter_compared_examples(self, a: str, b: str, *, bucket: Optional[str] = None,
+                               a_iteration: Optional[int] = None, b_iteration: Optional[int] = None,
+                               page_size: int = 500) -> Iterator[Dict[str, Any]]:
+        """The pairs of a comparison (``bucket``: improved, regressed, unchanged, unscored, onlyA or onlyB),
+        with both sides' scores, predictions, errors and trace ids, fetched a page at a time."""
+        query: Dict[str, Any] = v.compact({"a": a, "b": b, "aIteration": a_iteration, "bIteration": b_iteration,
+                                           "bucket": bucket, "limit": page_size})
+        while True:
+            page = self._transport.request("GET", "/api/optimization/compare/examples", query=query).body
+            yield from page["items"]
+            if not page.get("nextCursor"):
+                return
+            query["cursor"] = page["nextCursor"]
+
     def delete_run(self, run_id: str) -> None:
         self._transport.request("DELETE", f"/api/optimization/runs/{run_id}")
 

@@ -306,6 +306,23 @@ class RunLifeTests(unittest.TestCase):
         self.assertAlmostEqual(chosen["minibatch"]["mean"], 0.6)
         run.complete()
 
+    def test_two_runs_compare_per_example(self) -> None:
+        tracker = new_tracker()
+        runs = []
+        for name, scores in (("before", [0.0, 1.0, 0.0]), ("after", [1.0, 1.0, 0.0])):
+            run = tracker.start_run(name, "miprov2", CONFIG)
+            for i, score in enumerate(scores):
+                run.log_sample(1, score=score, example_id=f"ex-{i}", success=True)
+            run.flush()
+            run.log_iteration(1, sum(scores) / 3, kind="full")
+            run.complete()
+            runs.append(run)
+        answer = tracker.compare(runs[0].id, runs[1].id)
+        self.assertEqual((answer["paired"], answer["improved"], answer["unchanged"]), (3, 1, 2))
+        self.assertAlmostEqual(answer["meanDelta"], 1 / 3)
+        improved = list(tracker.iter_compared_examples(runs[0].id, runs[1].id, bucket="improved"))
+        self.assertEqual([e["exampleId"] for e in improved], ["ex-0"])
+
     def test_starting_with_the_same_id_is_idempotent(self) -> None:
         tracker = new_tracker()
         run_id = str(uuid.uuid4())
