@@ -33,6 +33,7 @@ public static class DataServices
         services.AddSingleton<IterationQueries>();
         services.AddSingleton<SampleQueries>();
         services.AddSingleton<AnalyticsQueries>();
+        services.AddSingleton<RunAnalysisQueries>();
         return services;
     }
 }
