@@ -30,6 +30,7 @@ app.MapRunListApi();
 app.MapIterationsApi();
 app.MapSamplesApi();
 app.MapAnalyticsApi();
+app.MapRunAnalysisApi();
 
 app.Run();
 
