@@ -30,6 +30,7 @@ app.MapSamplesApi();
 app.MapAnalyticsApi();
 app.MapCandidatesApi();
 app.MapCompareApi();
+app.MapRunAnalysisApi();
 
 app.Run();
 

@@ -35,6 +35,7 @@ public static class DataServices
         services.AddSingleton<AnalyticsQueries>();
         services.AddSingleton<CandidateStore>();
         services.AddSingleton<ComparisonQueries>();
+        services.AddSingleton<RunAnalysisQueries>();
         return services;
     }
 }

@@ -7,7 +7,8 @@ namespace OptimizationRuns.Grains.Data;
 /// <summary>A run's iterations, in order, and its best one. Each read also says whether the run is visible.</summary>
 public sealed class IterationQueries(NpgsqlDataSource dataSource)
 {
-    private const string Columns = """
+    /// <summary>Every column an iteration answer shows, as <see cref="IterationView"/> maps them.</summary>
+    public const string Columns = """
         iteration, kind, score, is_best, params AS params_json, candidate_program AS candidate_program_json,
         samples_evaluated, samples_successful, samples_failed, prompt_tokens, completion_tokens, cost_usd,
         avg_latency_ms, started_at, completed_at, duration_ms, trace_id, span_id, metadata AS metadata_json, created_at,

@@ -1,0 +1,35 @@
+namespace OptimizationRuns.Grains.Analysis;
+
+/// <summary>
+/// How many rows the next page of an export reads, so a page stays near a byte budget whatever the rows hold: a
+/// run of short samples streams in pages of thousands, one whose inputs are long documents in pages of a few dozen.
+/// Each page's size follows from the average row of the page before (its text, two bytes a character as .NET holds it,
+/// plus a fixed cost per row).
+/// </summary>
+public sealed class ExportPageSize(int budgetBytes = ExportPageSize.DefaultBudgetBytes, int minRows = ExportPageSize.DefaultMinRows, int maxRows = ExportPageSize.DefaultMaxRows)
+{
+    public const int DefaultBudgetBytes = 1024 * 1024;
+    public const int DefaultMinRows = 16;
+    public const int DefaultMaxRows = 5_000;
+
+    /// <summary>What a row costs beyond its text: the object, its numbers and times, list slots.</summary>
+    public const int RowOverheadBytes = 160;
+
+    /// <summary>The first page's size, before anything is known of the rows.</summary>
+    public const int FirstRows = 500;
+
+    /// <summary>Rows to read for the next page.</summary>
+    public int Next { get; private set; } = Math.Clamp(FirstRows, minRows, maxRows);
+
+    /// <summary>Takes the page just read (<paramref name="rows"/> rows holding <paramref name="textChars"/> characters of text) into account.</summary>
+    public void Observe(int rows, long textChars)
+    {
+        if (rows <= 0)
+        {
+            return;
+        }
+
+        var bytesPerRow = RowOverheadBytes + 2.0 * textChars / rows;
+        Next = (int)Math.Clamp(budgetBytes / bytesPerRow, minRows, maxRows);
+    }
+}

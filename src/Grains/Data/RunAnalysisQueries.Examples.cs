@@ -1,0 +1,159 @@
+using System.Text;
+using Dapper;
+using OptimizationRuns.Grains.Analysis;
+using OptimizationRuns.Grains.Runs;
+
+namespace OptimizationRuns.Grains.Data;
+
+// The difficulty of a run's examples: every sample of the run aggregated per example, then the page in the order asked.
+public sealed partial class RunAnalysisQueries
+{
+    /// <summary>
+    /// One pass over the run's samples, aggregated per example: samples without an example id are grouped by the MD5 of
+    /// their inputs' jsonb text (jsonb normalises key order and spacing). The deviation is the population standard
+    /// deviation of the example's scores over its evaluations: DSPy evaluates an example at most once per iteration
+    /// (full evaluations go over the dev set, minibatches are drawn without replacement), so that is the spread of its
+    /// scores across the candidates that evaluated it. No aggregate needs its input sorted, so the samples are hashed as
+    /// they are read (a sort would carry their inputs along); the last error's text is read for the page's rows only, by
+    /// primary key, from the position (iteration, sample index) of the example's last failed sample, packed in a bigint.
+    /// </summary>
+    private const string ExamplesTemplate = """
+        WITH examples AS (
+            SELECT s.example_id,
+                   CASE WHEN s.example_id IS NULL THEN md5(COALESCE(s.inputs::text, 'null')) END AS inputs_hash,
+                   count(*) AS evaluations,
+                   round(avg(s.score), 6) AS mean_score,
+                   round(stddev_pop(s.score), 6) AS score_std_dev,
+                   count(*) FILTER (WHERE NOT s.success) AS failures,
+                   max((s.iteration::bigint << 32) | s.sample_index) FILTER (WHERE NOT s.success) AS last_failure_at,
+                   bool_or(i.kind = 'baseline') AS in_baseline,
+                   bool_or(i.kind = 'minibatch') AS in_minibatch,
+                   bool_or(i.kind = 'full') AS in_full
+            FROM optimization_samples s
+            JOIN optimization_iterations i ON i.run_id = s.run_id AND i.iteration = s.iteration
+            WHERE s.run_id = @RunId /*kind*/
+            GROUP BY 1, 2
+            HAVING count(*) >= @MinEvaluations
+        ),
+        page AS (
+            SELECT *, COALESCE('id:' || example_id, 'inputs:' || inputs_hash) COLLATE "C" AS example_key,
+                   /*first*/ AS sort_first, /*second*/ AS sort_second
+            FROM examples
+            WHERE (/*first*/, /*second*/, COALESCE('id:' || example_id, 'inputs:' || inputs_hash) COLLATE "C")
+                  > (@AfterFirst, @AfterSecond, @AfterKey)
+            ORDER BY sort_first, sort_second, example_key
+            LIMIT @Take
+        )
+        SELECT p.example_id, p.inputs_hash, p.example_key, p.evaluations, p.mean_score, p.score_std_dev,
+               p.failures, p.in_baseline, p.in_minibatch, p.in_full, p.sort_first, p.sort_second,
+               (SELECT e.error FROM optimization_samples e
+                WHERE e.run_id = @RunId AND e.iteration = (p.last_failure_at >> 32)::integer
+                  AND e.sample_index = (p.last_failure_at & 4294967295)::integer) AS last_error
+        FROM page p
+        ORDER BY p.sort_first, p.sort_second, p.example_key
+        """;
+
+    // Each order as two ascending values: hardest is the lowest mean first (unscored ones, -1, before all), then the
+    // most failures; flakiest the largest deviation first (none, 1, after all), then the most evaluations.
+    private static readonly Dictionary<ExampleSort, (string First, string Second)> SortKeys = new()
+    {
+        [ExampleSort.Hardest] = ("COALESCE(mean_score, -1)", "-failures"),
+        [ExampleSort.Flakiest] = ("-COALESCE(score_std_dev, -1)", "-evaluations"),
+    };
+
+    // Before every example of either order: sort values start at -1, keys are never empty.
+    private static readonly ExamplePosition BeforeFirst = new(-2, long.MinValue, "");
+
+    /// <summary>The statement of an examples page: fixed clauses for the order and the kind, values as parameters.</summary>
+    public static (string Sql, DynamicParameters Parameters) ExamplesStatement(ExampleQuery query, int take)
+    {
+        var (first, second) = SortKeys[query.Sort];
+        var sql = new StringBuilder(ExamplesTemplate)
+            .Replace("/*first*/", first).Replace("/*second*/", second)
+            .Replace("/*kind*/", query.Kind is null ? "" : "AND i.kind = @Kind");
+        var after = query.After ?? BeforeFirst;
+        var parameters = new DynamicParameters();
+        parameters.Add("RunId", query.RunId);
+        parameters.Add("MinEvaluations", Math.Max(1, query.MinEvaluations));
+        parameters.Add("AfterFirst", after.First);
+        parameters.Add("AfterSecond", after.Second);
+        parameters.Add("AfterKey", after.Key);
+        parameters.Add("Take", take);
+        if (query.Kind is { } kind)
+        {
+            parameters.Add("Kind", kind.ToName());
+        }
+
+        return (sql.ToString(), parameters);
+    }
+
+    /// <summary>Up to <paramref name="take"/> examples of the run in the query's order; null when the run is not visible.</summary>
+    public async Task<List<ExampleRow>?> ExamplesAsync(Guid projectId, ExampleQuery query, int take, CancellationToken cancellationToken)
+    {
+        var (sql, parameters) = ExamplesStatement(query, take);
+        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
+        List<ExampleRow>? rows = null;
+        await using (var results = await scope.Connection.QueryMultipleAsync(scope.Command(RunExistsSql + sql, parameters, cancellationToken)))
+        {
+            if (await results.ReadSingleAsync<bool>())
+            {
+                rows = (await results.ReadAsync<ExampleRow>()).AsList();
+            }
+        }
+
+        await scope.CommitAsync(cancellationToken);
+        return rows;
+    }
+}
+
+/// <summary>An example's row of the difficulty query, with its place in the order.</summary>
+public sealed class ExampleRow
+{
+    public string? ExampleId { get; set; }
+    public string? InputsHash { get; set; }
+    public string ExampleKey { get; set; } = "";
+    public long Evaluations { get; set; }
+    public decimal? MeanScore { get; set; }
+    public decimal? ScoreStdDev { get; set; }
+    public long Failures { get; set; }
+    public bool InBaseline { get; set; }
+    public bool InMinibatch { get; set; }
+    public bool InFull { get; set; }
+    public decimal SortFirst { get; set; }
+    public long SortSecond { get; set; }
+    public string? LastError { get; set; }
+
+    /// <summary>As the grain contract carries it.</summary>
+    public ExampleDifficulty ToDifficulty() => new()
+    {
+        ExampleId = ExampleId,
+        InputsHash = InputsHash,
+        Evaluations = Evaluations,
+        MeanScore = MeanScore,
+        ScoreStdDev = ScoreStdDev,
+        Failures = Failures,
+        LastError = LastError,
+        Kinds = [.. Kinds()],
+    };
+
+    /// <summary>Where the example stands in the order it was read in.</summary>
+    public ExamplePosition Position => new(SortFirst, SortSecond, ExampleKey);
+
+    private IEnumerable<IterationKind> Kinds()
+    {
+        if (InBaseline)
+        {
+            yield return IterationKind.Baseline;
+        }
+
+        if (InMinibatch)
+        {
+            yield return IterationKind.Minibatch;
+        }
+
+        if (InFull)
+        {
+            yield return IterationKind.Full;
+        }
+    }
+}
