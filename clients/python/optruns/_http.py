@@ -166,6 +166,29 @@ class Transport:
             text = raw.decode("utf-8", "replace") if not isinstance(problem, dict) else ""
             raise error_for(status, problem if isinstance(problem, dict) else None, method=method, url=url, body_text=text)
 
+    def download(self, path: str, query: Mapping[str, QueryValue], destination: Any, chunk_size: int = 1 << 16) -> int:
+        """Streams a response body into ``destination`` (a binary file) without holding it in memory; returns the
+        bytes written. Not retried: a partial download is the caller's to repeat."""
+        target = self._prefix + path + "?" + urllib.parse.urlencode(list(query.items()))
+        conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout) if self._scheme == "http" \
+            else http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout)
+        try:
+            conn.request("GET", target, headers={"Authorization": f"Bearer {self._api_key}",
+                                                  "User-Agent": f"optruns-python/{__version__}"})
+            response = conn.getresponse()
+            if not 200 <= response.status < 300:
+                raw = response.read()
+                problem = _parse_json(raw)
+                raise error_for(response.status, problem if isinstance(problem, dict) else None, method="GET",
+                                url=self.base_url + path, body_text="" if isinstance(problem, dict) else raw.decode("utf-8", "replace"))
+            written = 0
+            while chunk := response.read(chunk_size):
+                destination.write(chunk)
+                written += len(chunk)
+            return written
+        finally:
+            conn.close()
+
     def _pause(
         self,
         attempt: int,

@@ -530,6 +530,30 @@ class Run:
         }) for c in candidates]
         return self._request("POST", f"/api/optimization/runs/{self.id}/candidates", {"candidates": rows})
 
+    def trajectory(self) -> List[Dict[str, Any]]:
+        """One entry per iteration in order: score, best so far (baseline and full evaluations only), best
+        minibatch so far, cumulative samples, cost and tokens — the data behind a chart."""
+        return self._request("GET", f"/api/optimization/runs/{self.id}/trajectory")["items"]
+
+    def iter_examples(self, *, sort: str = "hardest", kind: Optional[str] = None, min_evaluations: Optional[int] = None,
+                      page_size: int = 500) -> Iterator[Dict[str, Any]]:
+        """Example difficulty over the run (``sort``: hardest or flakiest): evaluations, mean score, failures,
+        last error and the kinds each example was evaluated in, fetched a page at a time."""
+        query: Dict[str, Any] = v.compact({"sort": sort, "kind": kind, "minEvaluations": min_evaluations, "limit": page_size})
+        while True:
+            page = self.tracker._transport.request("GET", f"/api/optimization/runs/{self.id}/examples", query=query).body
+            yield from page["items"]
+            if not page.get("nextCursor"):
+                return
+            query["cursor"] = page["nextCursor"]
+
+    def export(self, path: str, *, format: str = "jsonl", what: str = "samples") -> int:
+        """Streams the run's ``samples`` or ``iterations`` as ``jsonl`` or ``csv`` into the file at ``path``
+        (constant memory on both sides); returns the bytes written."""
+        with open(path, "wb") as destination:
+            return self.tracker._transport.download(f"/api/optimization/runs/{self.id}/export",
+                                                    {"format": format, "what": what}, destination)
+
     def candidates(self) -> Dict[str, Any]:
         """Per predictor and kind, each candidate with its text and statistics from the run's trials (times
         chosen, minibatch mean with a 95 % t interval, full-evaluation mean, best score) and the choice's

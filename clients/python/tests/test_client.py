@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import threading
 import time
 import unittest
@@ -322,6 +325,26 @@ class RunLifeTests(unittest.TestCase):
         self.assertAlmostEqual(answer["meanDelta"], 1 / 3)
         improved = list(tracker.iter_compared_examples(runs[0].id, runs[1].id, bucket="improved"))
         self.assertEqual([e["exampleId"] for e in improved], ["ex-0"])
+
+    def test_trajectory_examples_and_export_of_a_run(self) -> None:
+        tracker = new_tracker()
+        run = tracker.start_run("analysis", "miprov2", CONFIG)
+        for iteration, (kind, scores) in enumerate([("baseline", [0.0, 1.0]), ("minibatch", [1.0, 1.0]), ("full", [1.0, 0.0])]):
+            for i, score in enumerate(scores):
+                run.log_sample(iteration, score=score, example_id=f"ex-{i}")
+            run.flush()
+            run.log_iteration(iteration, sum(scores) / 2, kind=kind)
+        run.complete()
+        self.assertEqual([p["bestSoFar"] for p in run.trajectory()], [0.5, 0.5, 0.5])
+        hardest = list(run.iter_examples(sort="hardest"))
+        self.assertEqual(len(hardest), 2)
+        self.assertLessEqual(hardest[0]["meanScore"], hardest[1]["meanScore"])
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "samples.jsonl")
+            self.assertGreater(run.export(path), 0)
+            with open(path, encoding="utf-8") as f:
+                rows = [json.loads(line) for line in f if line.strip()]
+        self.assertEqual(len(rows), 6)
 
     def test_starting_with_the_same_id_is_idempotent(self) -> None:
         tracker = new_tracker()
