@@ -53,7 +53,7 @@ public sealed partial class RunAnalysisQueries
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(SetProjectSql) { Parameters = { new NpgsqlParameter<string>{ TypedValue = projectId.ToString() } } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(SetProjectSql) { Parameters = { new NpgsqlParameter<string> { TypedValue = projectId.ToString() } } });
         var first = after is null;
         if (first)
         {
