@@ -324,7 +324,7 @@ for pattern in trajectory examples_hardest examples_flakiest examples_next_page 
     "$(awk -v p="$p95" -v t="$target" 'BEGIN { print (p <= t) ? "met" : "MISSED" }')"
 done
 echo
-echo "export of $export_rows samples through HTTP (curl to a file); RSS growth = peak during the export − before it"
+echo "export of $export_rows samples through HTTP (curl, counted as it arrives); RSS growth = peak during the export − before it"
 printf '%-10s %8s %10s %12s %14s %12s %10s %10s\n' run seconds MiB samples/s "gateway RSS+MB" "silo RSS+MB" "gw CPU s" "silo CPU s"
 json_exports=""
 for format in jsonl csv; do
@@ -332,7 +332,7 @@ for format in jsonl csv; do
     read -r seconds bytes rows g s gc sc <<<"${export_result[$format.$n]}"
     rate=$(echo "$rows / $seconds" | bc)
     printf '%-10s %8s %10s %12s %14s %12s %10s %10s\n' "$format $n" "$seconds" "$((bytes / 1048576))" "$rate" "$g" "$s" "$gc" "$sc"
-    json_exports+="$([ -n "$json_exports" ] && echo ,){\"format\":\"$format\",\"seconds\":$seconds,\"bytes\":$bytes,\"rows\":$rows,\"samples_per_s\":$rate,\"gateway_rss_growth_mb\":$g,\"silo_rss_growth_mb\":$s,\"gateway_cpu_s\":$gc,\"silo_cpu_s\":$sc}"
+    json_exports+="${json_exports:+,}{\"format\":\"$format\",\"seconds\":$seconds,\"bytes\":$bytes,\"rows\":$rows,\"samples_per_s\":$rate,\"gateway_rss_growth_mb\":$g,\"silo_rss_growth_mb\":$s,\"gateway_cpu_s\":$gc,\"silo_cpu_s\":$sc}"
   done
 done
 echo
@@ -340,7 +340,7 @@ echo "load average before measuring: $load_before; after: $load_after"
 json_latency=""
 for pattern in trajectory examples_hardest examples_flakiest examples_next_page examples_kind_full; do
   read -r p50 p95 p99 max <<<"${latency[$pattern]}"
-  json_latency+="$([ -n "$json_latency" ] && echo ,)\"$pattern\":{\"p50_ms\":$p50,\"p95_ms\":$p95,\"p99_ms\":$p99,\"max_ms\":$max}"
+  json_latency+="${json_latency:+,}\"$pattern\":{\"p50_ms\":$p50,\"p95_ms\":$p95,\"p99_ms\":$p99,\"max_ms\":$max}"
 done
 printf '{"latency":{%s},"exports":[%s],"data":{"heavy_run_samples":%s,"export_run_samples":%s,"samples_table_mib":%s,"load_seconds":%s},"load_average":{"before":"%s","after":"%s"}}\n' \
   "$json_latency" "$json_exports" "$heavy_samples" "$export_rows" "$((sample_bytes / 1048576))" "$load_seconds" "$load_before" "$load_after"
