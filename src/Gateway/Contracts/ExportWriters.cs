@@ -1,8 +1,7 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
+using OptimizationRuns.Grains.Analysis;
 using OptimizationRuns.Grains.Queries;
 using OptimizationRuns.Grains.Runs;
 
@@ -18,27 +17,172 @@ public abstract class ExportWriter<T>
 }
 
 /// <summary>
-/// JSON Lines: each row as the REST API answers it (the same record, the same serializer options), one object a line.
+/// One exported field: its name (the REST response's JSON field name, and the CSV header) and how a row writes its
+/// value. One list of these per table serves both formats, so a JSON line and a CSV row always hold the same fields.
 /// </summary>
-public sealed class JsonLinesWriter<TRow, TResponse>(Func<TRow, TResponse> toResponse, JsonSerializerOptions options) : ExportWriter<TRow>
+public sealed class ExportColumn<T>(string name, Action<T, IExportCells> write)
 {
-    private readonly JsonTypeInfo<TResponse> _type = (JsonTypeInfo<TResponse>)options.GetTypeInfo(typeof(TResponse));
+    public string Name { get; } = name;
 
+    public JsonEncodedText JsonName { get; } = JsonEncodedText.Encode(name);
+
+    public Action<T, IExportCells> Write { get; } = write;
+}
+
+/// <summary>
+/// The values a field can hold, written as the REST answers write them: text (as a string or its UTF-8 bytes), JSON
+/// (stored text, written as it is), numbers, booleans, ids, the domain's names, UTC times.
+/// </summary>
+public interface IExportCells
+{
+    void Text(string? value);
+    void Text(byte[]? utf8);
+    void Json(string? value);
+    void Json(byte[]? utf8);
+    void Number(long? value);
+    void Number(decimal? value);
+    void Number(double? value);
+    void Boolean(bool value);
+    void Id(Guid value);
+    void Name<TName>(TName value) where TName : struct, Enum;
+    void Time(DateTimeOffset? value);
+}
+
+/// <summary>
+/// JSON Lines: one object a line, with the REST response's fields in its order, written as the API's serializer
+/// writes them (its encoder; times as <see cref="UtcTimeConverter"/>; stored JSON raw).
+/// </summary>
+public sealed class JsonLinesWriter<T>(IReadOnlyList<ExportColumn<T>> columns, JsonSerializerOptions options) : ExportWriter<T>
+{
     public override void WriteStart(IBufferWriter<byte> output)
     {
     }
 
-    public override void WritePage(IReadOnlyList<TRow> rows, IBufferWriter<byte> output)
+    public override void WritePage(IReadOnlyList<T> rows, IBufferWriter<byte> output)
     {
         using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = options.Encoder, SkipValidation = true });
+        var cells = new JsonCells(json);
         foreach (var row in rows)
         {
-            JsonSerializer.Serialize(json, toResponse(row), _type);
+            json.WriteStartObject();
+            foreach (var column in columns)
+            {
+                json.WritePropertyName(column.JsonName);
+                column.Write(row, cells);
+            }
+
+            json.WriteEndObject();
             json.Flush();
             output.GetSpan(1)[0] = (byte)'\n';
             output.Advance(1);
             // The next row is a new top-level value.
             json.Reset();
+        }
+    }
+
+    private sealed class JsonCells(Utf8JsonWriter json) : IExportCells
+    {
+        public void Text(string? value)
+        {
+            if (value is null)
+            {
+                json.WriteNullValue();
+            }
+            else
+            {
+                json.WriteStringValue(value);
+            }
+        }
+
+        public void Text(byte[]? utf8)
+        {
+            if (utf8 is null)
+            {
+                json.WriteNullValue();
+            }
+            else
+            {
+                json.WriteStringValue(utf8);
+            }
+        }
+
+        public void Json(string? value)
+        {
+            if (value is null)
+            {
+                json.WriteNullValue();
+            }
+            else
+            {
+                json.WriteRawValue(value, skipInputValidation: true);
+            }
+        }
+
+        public void Json(byte[]? utf8)
+        {
+            if (utf8 is null)
+            {
+                json.WriteNullValue();
+            }
+            else
+            {
+                // jsonb's own text: valid JSON.
+                json.WriteRawValue(utf8, skipInputValidation: true);
+            }
+        }
+
+        public void Number(long? value)
+        {
+            if (value is { } v)
+            {
+                json.WriteNumberValue(v);
+            }
+            else
+            {
+                json.WriteNullValue();
+            }
+        }
+
+        public void Number(decimal? value)
+        {
+            if (value is { } v)
+            {
+                json.WriteNumberValue(v);
+            }
+            else
+            {
+                json.WriteNullValue();
+            }
+        }
+
+        public void Number(double? value)
+        {
+            if (value is { } v)
+            {
+                json.WriteNumberValue(v);
+            }
+            else
+            {
+                json.WriteNullValue();
+            }
+        }
+
+        public void Boolean(bool value) => json.WriteBooleanValue(value);
+
+        public void Id(Guid value) => json.WriteStringValue(value);
+
+        public void Name<TName>(TName value) where TName : struct, Enum => json.WriteStringValue(value.ToName());
+
+        public void Time(DateTimeOffset? value)
+        {
+            if (value is { } v)
+            {
+                json.WriteStringValue(v.UtcDateTime);
+            }
+            else
+            {
+                json.WriteNullValue();
+            }
         }
     }
 }
@@ -47,166 +191,225 @@ public sealed class JsonLinesWriter<TRow, TResponse>(Func<TRow, TResponse> toRes
 /// CSV (RFC 4180): a header row of the REST response's field names, then one line a row, CRLF-terminated. A cell is
 /// quoted when it holds a comma, a quote or a line break (quotes doubled); JSON values are always quoted, as JSON text;
 /// null is an empty cell and the empty string <c>""</c>. Numbers and times are written as the JSON answers write them.
+/// Written straight as UTF-8: text that arrived as bytes is copied, never decoded.
 /// </summary>
-public sealed class CsvWriter<TRow, TResponse>(Func<TRow, TResponse> toResponse, IReadOnlyList<CsvColumn<TResponse>> columns) : ExportWriter<TRow>
+public sealed class CsvWriter<T>(IReadOnlyList<ExportColumn<T>> columns) : ExportWriter<T>
 {
-    private readonly StringBuilder _text = new();
-    private readonly Encoder _utf8 = new UTF8Encoding(false).GetEncoder();
-
     public override void WriteStart(IBufferWriter<byte> output)
     {
-        var line = new CsvLine(_text.Clear());
+        var cells = new CsvCells(output);
         foreach (var column in columns)
         {
-            line.Text(column.Name);
+            cells.Text(column.Name);
         }
 
-        line.End();
-        Flush(output);
+        cells.EndLine();
+        cells.Flush();
     }
 
-    public override void WritePage(IReadOnlyList<TRow> rows, IBufferWriter<byte> output)
+    public override void WritePage(IReadOnlyList<T> rows, IBufferWriter<byte> output)
     {
-        var line = new CsvLine(_text.Clear());
+        var cells = new CsvCells(output);
         foreach (var row in rows)
         {
-            var response = toResponse(row);
             foreach (var column in columns)
             {
-                column.Write(response, line);
+                column.Write(row, cells);
             }
 
-            line.End();
+            cells.EndLine();
         }
 
-        Flush(output);
-    }
-
-    // The page's text as UTF-8; one encoder across the builder's chunks, so a character split between two is whole.
-    private void Flush(IBufferWriter<byte> output)
-    {
-        foreach (var chunk in _text.GetChunks())
-        {
-            _utf8.Convert(chunk.Span, output, flush: false, out _, out _);
-        }
-
-        _utf8.Convert(ReadOnlySpan<char>.Empty, output, flush: true, out _, out _);
+        cells.Flush();
     }
 }
 
-/// <summary>One CSV column: its header (the JSON field name) and how a response writes its cell.</summary>
-public sealed record CsvColumn<T>(string Name, Action<T, CsvLine> Write);
-
-/// <summary>Writes one CSV line's cells in order.</summary>
-public sealed class CsvLine(StringBuilder text)
+/// <summary>
+/// Writes CSV lines' cells in order, as UTF-8, into a block taken from the output and handed back when full or at
+/// <see cref="Flush"/>: a cell is a few bytes, and asking the response's pipe for each would cost more than the cell.
+/// </summary>
+public sealed class CsvCells(IBufferWriter<byte> output) : IExportCells
 {
+    private const string TimeFormat = "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFF'Z'";
+    private const int BlockBytes = 16 * 1024;
+    private static readonly SearchValues<byte> NeedQuotes = SearchValues.Create(","u8 + "\""u8 + "\r\n"u8);
+    private Memory<byte> _block;
+    private int _used;
     private bool _first = true;
 
-    private StringBuilder Cell()
+    /// <summary>Hands what was written to the output.</summary>
+    public void Flush()
     {
-        if (!_first)
+        if (_used > 0)
         {
-            text.Append(',');
+            output.Advance(_used);
         }
 
-        _first = false;
-        return text;
+        _block = default;
+        _used = 0;
     }
 
-    public void End()
+    public void EndLine()
     {
-        text.Append("\r\n");
+        Bytes("\r\n"u8);
         _first = true;
     }
 
     public void Text(string? value)
     {
-        var cell = Cell();
-        if (value is null)
+        Separate();
+        if (value is not null)
         {
-            return;
-        }
-
-        if (value.Length == 0 || value.AsSpan().IndexOfAny(",\"\r\n") >= 0)
-        {
-            Quoted(cell, value);
-        }
-        else
-        {
-            cell.Append(value);
+            Utf8Cell(Encoding.UTF8.GetBytes(value), quote: false);
         }
     }
 
-    public void Json(RawJson? value)
+    public void Text(byte[]? utf8)
     {
-        var cell = Cell();
-        if (value is { } json)
+        Separate();
+        if (utf8 is not null)
         {
-            Quoted(cell, json.Text);
+            Utf8Cell(utf8, quote: false);
+        }
+    }
+
+    public void Json(string? value)
+    {
+        Separate();
+        if (value is not null)
+        {
+            Utf8Cell(Encoding.UTF8.GetBytes(value), quote: true);
+        }
+    }
+
+    public void Json(byte[]? utf8)
+    {
+        Separate();
+        if (utf8 is not null)
+        {
+            Utf8Cell(utf8, quote: true);
         }
     }
 
     public void Number(long? value)
     {
-        var cell = Cell();
+        Separate();
         if (value is { } v)
         {
-            cell.Append(v.ToString(CultureInfo.InvariantCulture));
+            Formatted(v, default);
         }
     }
 
     public void Number(decimal? value)
     {
-        var cell = Cell();
+        Separate();
         if (value is { } v)
         {
-            cell.Append(v.ToString(CultureInfo.InvariantCulture));
+            Formatted(v, default);
         }
     }
 
     public void Number(double? value)
     {
-        var cell = Cell();
+        Separate();
         if (value is { } v)
         {
-            cell.Append(v.ToString("R", CultureInfo.InvariantCulture));
+            Formatted(v, "R");
         }
     }
 
-    public void Boolean(bool value) => Cell().Append(value ? "true" : "false");
+    public void Boolean(bool value)
+    {
+        Separate();
+        Bytes(value ? "true"u8 : "false"u8);
+    }
 
-    public void Id(Guid value) => Cell().Append(value.ToString("D"));
+    public void Id(Guid value)
+    {
+        Separate();
+        Formatted(value, "D");
+    }
 
-    public void Name<T>(T value) where T : struct, Enum => Cell().Append(value.ToName());
+    public void Name<TName>(TName value) where TName : struct, Enum
+    {
+        Separate();
+        Bytes(Encoding.UTF8.GetBytes(value.ToName()));
+    }
 
     /// <summary>As <see cref="UtcTimeConverter"/> writes it: UTC, a <c>Z</c>, fractional seconds without trailing zeros.</summary>
     public void Time(DateTimeOffset? value)
     {
-        var cell = Cell();
+        Separate();
         if (value is { } v)
         {
-            cell.Append(v.UtcDateTime.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFF'Z'", CultureInfo.InvariantCulture));
+            Formatted(v.UtcDateTime, TimeFormat);
         }
     }
 
-    private static void Quoted(StringBuilder cell, string value)
+    private void Separate()
     {
-        cell.Append('"');
-        var start = 0;
-        for (var quote = value.IndexOf('"'); quote >= 0; quote = value.IndexOf('"', start))
+        if (!_first)
         {
-            cell.Append(value, start, quote - start).Append("\"\"");
-            start = quote + 1;
+            Bytes(","u8);
         }
 
-        cell.Append(value, start, value.Length - start).Append('"');
+        _first = false;
+    }
+
+    private void Utf8Cell(ReadOnlySpan<byte> value, bool quote)
+    {
+        // The bytes that call for quotes are ASCII, so they never occur inside a multi-byte character.
+        if (!quote && value.Length > 0 && value.IndexOfAny(NeedQuotes) < 0)
+        {
+            Bytes(value);
+            return;
+        }
+
+        Bytes("\""u8);
+        for (var quoteAt = value.IndexOf((byte)'"'); quoteAt >= 0; quoteAt = value.IndexOf((byte)'"'))
+        {
+            Bytes(value[..(quoteAt + 1)]);
+            Bytes("\""u8);
+            value = value[(quoteAt + 1)..];
+        }
+
+        Bytes(value);
+        Bytes("\""u8);
+    }
+
+    private void Formatted<TValue>(TValue value, ReadOnlySpan<char> format) where TValue : IUtf8SpanFormattable
+    {
+        if (!value.TryFormat(Room(64), out var written, format, System.Globalization.CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException($"{typeof(TValue).Name} needs more than 64 bytes in CSV.");
+        }
+
+        _used += written;
+    }
+
+    private void Bytes(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(Room(bytes.Length));
+        _used += bytes.Length;
+    }
+
+    // At least `bytes` free bytes of the block, a new block when the current one has fewer.
+    private Span<byte> Room(int bytes)
+    {
+        if (_block.Length - _used < bytes)
+        {
+            Flush();
+            _block = output.GetMemory(Math.Max(bytes, BlockBytes));
+        }
+
+        return _block.Span[_used..];
     }
 }
 
-/// <summary>The CSV columns of the exported tables, in the order and with the names of the REST responses' fields.</summary>
+/// <summary>The exported tables' fields, in the order and with the names of the REST responses' fields.</summary>
 public static class ExportColumns
 {
-    public static readonly IReadOnlyList<CsvColumn<SampleResponse>> Samples =
+    public static readonly IReadOnlyList<ExportColumn<SampleExportRow>> Samples =
     [
         new("runId", (s, c) => c.Id(s.RunId)),
         new("iteration", (s, c) => c.Number(s.Iteration)),
@@ -227,20 +430,20 @@ public static class ExportColumns
         new("createdAt", (s, c) => c.Time(s.CreatedAt)),
     ];
 
-    public static readonly IReadOnlyList<CsvColumn<IterationResponse>> Iterations =
+    public static readonly IReadOnlyList<ExportColumn<IterationView>> Iterations =
     [
         new("iteration", (i, c) => c.Number(i.Iteration)),
         new("kind", (i, c) => c.Name(i.Kind)),
         new("score", (i, c) => c.Number(i.Score)),
         new("isBest", (i, c) => c.Boolean(i.IsBest)),
-        new("params", (i, c) => c.Json(i.Params)),
-        new("candidateProgram", (i, c) => c.Json(i.CandidateProgram)),
+        new("params", (i, c) => c.Json(i.ParamsJson)),
+        new("candidateProgram", (i, c) => c.Json(i.CandidateProgramJson)),
         new("samplesEvaluated", (i, c) => c.Number(i.SamplesEvaluated)),
         new("samplesSuccessful", (i, c) => c.Number(i.SamplesSuccessful)),
         new("samplesFailed", (i, c) => c.Number(i.SamplesFailed)),
         new("promptTokens", (i, c) => c.Number(i.PromptTokens)),
         new("completionTokens", (i, c) => c.Number(i.CompletionTokens)),
-        new("totalTokens", (i, c) => c.Number(i.TotalTokens)),
+        new("totalTokens", (i, c) => c.Number(i.PromptTokens + i.CompletionTokens)),
         new("costUsd", (i, c) => c.Number(i.CostUsd)),
         new("avgLatencyMs", (i, c) => c.Number(i.AvgLatencyMs)),
         new("startedAt", (i, c) => c.Time(i.StartedAt)),
@@ -248,18 +451,17 @@ public static class ExportColumns
         new("durationMs", (i, c) => c.Number(i.DurationMs)),
         new("traceId", (i, c) => c.Text(i.TraceId)),
         new("spanId", (i, c) => c.Text(i.SpanId)),
-        new("metadata", (i, c) => c.Json(i.Metadata)),
+        new("metadata", (i, c) => c.Json(i.MetadataJson)),
         new("createdAt", (i, c) => c.Time(i.CreatedAt)),
         new("updatedAt", (i, c) => c.Time(i.UpdatedAt)),
     ];
 
     /// <summary>The writer of <paramref name="format"/> for samples.</summary>
-    public static ExportWriter<SampleView> SampleWriter(ExportFormat format, JsonSerializerOptions options) => format == ExportFormat.Csv
-        ? new CsvWriter<SampleView, SampleResponse>(SampleResponse.From, Samples)
-        : new JsonLinesWriter<SampleView, SampleResponse>(SampleResponse.From, options);
+    public static ExportWriter<SampleExportRow> SampleWriter(ExportFormat format, JsonSerializerOptions options) => Writer(Samples, format, options);
 
     /// <summary>The writer of <paramref name="format"/> for iterations.</summary>
-    public static ExportWriter<IterationView> IterationWriter(ExportFormat format, JsonSerializerOptions options) => format == ExportFormat.Csv
-        ? new CsvWriter<IterationView, IterationResponse>(IterationResponse.From, Iterations)
-        : new JsonLinesWriter<IterationView, IterationResponse>(IterationResponse.From, options);
+    public static ExportWriter<IterationView> IterationWriter(ExportFormat format, JsonSerializerOptions options) => Writer(Iterations, format, options);
+
+    private static ExportWriter<T> Writer<T>(IReadOnlyList<ExportColumn<T>> columns, ExportFormat format, JsonSerializerOptions options) =>
+        format == ExportFormat.Csv ? new CsvWriter<T>(columns) : new JsonLinesWriter<T>(columns, options);
 }

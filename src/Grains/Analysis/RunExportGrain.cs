@@ -34,25 +34,25 @@ public sealed class RunExportGrain(RunAnalysisQueries queries) : Grain, IRunExpo
     }
 
     /// <inheritdoc />
-    public IAsyncEnumerable<IReadOnlyList<SampleView>> ExportSamplesAsync(CancellationToken cancellationToken = default) =>
-        PagesAsync<SampleView, SamplePosition>(
+    public IAsyncEnumerable<IReadOnlyList<SampleExportRow>> ExportSamplesAsync(CancellationToken cancellationToken = default) =>
+        PagesAsync<SampleExportRow, SamplePosition>(
             (after, take, ct) => queries.SamplePageAsync(ProjectId, RunId, after, take, ct),
             last => new SamplePosition(last.RunId, last.Iteration, last.SampleIndex),
-            SampleText, cancellationToken);
+            s => s.TextBytes, cancellationToken);
 
     /// <inheritdoc />
     public IAsyncEnumerable<IReadOnlyList<IterationView>> ExportIterationsAsync(CancellationToken cancellationToken = default) =>
         PagesAsync<IterationView, int?>(
             (after, take, ct) => queries.IterationPageAsync(ProjectId, RunId, after ?? -1, take, ct),
             last => last.Iteration,
-            IterationText, cancellationToken);
+            IterationTextBytes, cancellationToken);
 
     /// <summary>
     /// Pages along a keyset: reads the first page (which tells whether the run is visible), then before handing out
     /// each page starts reading the one after it, so the database works while the caller writes.
     /// </summary>
     private async IAsyncEnumerable<IReadOnlyList<T>> PagesAsync<T, TPosition>(
-        Func<TPosition?, int, CancellationToken, Task<List<T>?>> read, Func<T, TPosition> positionOf, Func<T, long> textOf,
+        Func<TPosition?, int, CancellationToken, Task<List<T>?>> read, Func<T, TPosition> positionOf, Func<T, long> textBytesOf,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var size = new ExportPageSize();
@@ -63,7 +63,7 @@ public sealed class RunExportGrain(RunAnalysisQueries queries) : Grain, IRunExpo
         {
             while (page is { Count: > 0 })
             {
-                size.Observe(page.Count, page.Sum(textOf));
+                size.Observe(page.Count, page.Sum(textBytesOf));
                 // A short page is the last one: nothing follows it to read ahead.
                 next = page.Count < take ? null : read(positionOf(page[^1]), take = size.Next, cancellationToken);
                 yield return page;
@@ -88,10 +88,7 @@ public sealed class RunExportGrain(RunAnalysisQueries queries) : Grain, IRunExpo
         }
     }
 
-    private static long SampleText(SampleView s) =>
-        (s.ExampleId?.Length ?? 0) + (s.InputsJson?.Length ?? 0) + (s.ExpectedJson?.Length ?? 0)
-        + (s.PredictionJson?.Length ?? 0) + (s.Error?.Length ?? 0);
-
-    private static long IterationText(IterationView i) =>
-        i.ParamsJson.Length + (i.CandidateProgramJson?.Length ?? 0) + i.MetadataJson.Length;
+    // .NET holds text as UTF-16: two bytes a character.
+    private static long IterationTextBytes(IterationView i) =>
+        2L * (i.ParamsJson.Length + (i.CandidateProgramJson?.Length ?? 0) + i.MetadataJson.Length);
 }

@@ -9,30 +9,40 @@ namespace OptimizationRuns.Grains.Data;
 public sealed partial class RunAnalysisQueries
 {
     /// <summary>
-    /// One pass over the run's samples, aggregated per example: samples without an example id are grouped by the MD5 of
-    /// their inputs' jsonb text (jsonb normalises key order and spacing). The deviation is the population standard
-    /// deviation of the example's scores over its evaluations: DSPy evaluates an example at most once per iteration
-    /// (full evaluations go over the dev set, minibatches are drawn without replacement), so that is the spread of its
-    /// scores across the candidates that evaluated it. No aggregate needs its input sorted, so the samples are hashed as
-    /// they are read (a sort would carry their inputs along); the last error's text is read for the page's rows only, by
-    /// primary key, from the position (iteration, sample index) of the example's last failed sample, packed in a bigint.
+    /// One pass over the run's samples, aggregated per example. Samples with an example id are read from
+    /// optimization_samples_examples_idx alone (an index-only scan, the project check an index condition); samples
+    /// without one are grouped by the MD5 of their inputs' jsonb text (jsonb normalises key order and spacing), found by
+    /// optimization_samples_unnamed_examples_idx and read from the heap. Both indexes are partial: each branch states
+    /// its predicate. The deviation is the population standard deviation of the example's scores
+    /// over its evaluations: DSPy evaluates an example at most once per iteration (full evaluations go over the dev set,
+    /// minibatches are drawn without replacement), so that is the spread of its scores across the candidates that
+    /// evaluated it. No aggregate needs its input sorted, so the rows are hashed as they are read; the last error's
+    /// text is read for the page's rows only, by primary key, from the position (iteration, sample index) of the
+    /// example's last failed sample, packed in a bigint.
     /// </summary>
     private const string ExamplesTemplate = """
-        WITH examples AS (
-            SELECT s.example_id,
-                   CASE WHEN s.example_id IS NULL THEN md5(COALESCE(s.inputs::text, 'null')) END AS inputs_hash,
+        WITH evaluated AS (
+            SELECT s.example_id, NULL::text AS inputs_hash, s.iteration, s.sample_index, s.score, s.success
+            FROM optimization_samples s
+            WHERE s.run_id = @RunId AND s.example_id IS NOT NULL
+            UNION ALL
+            SELECT NULL, md5(COALESCE(s.inputs::text, 'null')), s.iteration, s.sample_index, s.score, s.success
+            FROM optimization_samples s
+            WHERE s.run_id = @RunId AND s.example_id IS NULL
+        ),
+        examples AS (
+            SELECT e.example_id, e.inputs_hash,
                    count(*) AS evaluations,
-                   round(avg(s.score), 6) AS mean_score,
-                   round(stddev_pop(s.score), 6) AS score_std_dev,
-                   count(*) FILTER (WHERE NOT s.success) AS failures,
-                   max((s.iteration::bigint << 32) | s.sample_index) FILTER (WHERE NOT s.success) AS last_failure_at,
+                   round(avg(e.score), 6) AS mean_score,
+                   round(stddev_pop(e.score), 6) AS score_std_dev,
+                   count(*) FILTER (WHERE NOT e.success) AS failures,
+                   max((e.iteration::bigint << 32) | e.sample_index) FILTER (WHERE NOT e.success) AS last_failure_at,
                    bool_or(i.kind = 'baseline') AS in_baseline,
                    bool_or(i.kind = 'minibatch') AS in_minibatch,
                    bool_or(i.kind = 'full') AS in_full
-            FROM optimization_samples s
-            JOIN optimization_iterations i ON i.run_id = s.run_id AND i.iteration = s.iteration
-            WHERE s.run_id = @RunId /*kind*/
-            GROUP BY 1, 2
+            FROM evaluated e
+            JOIN optimization_iterations i ON i.run_id = @RunId AND i.iteration = e.iteration /*kind*/
+            GROUP BY e.example_id, e.inputs_hash
             HAVING count(*) >= @MinEvaluations
         ),
         page AS (

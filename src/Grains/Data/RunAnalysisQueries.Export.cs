@@ -1,10 +1,13 @@
 using Dapper;
+using Npgsql;
+using OptimizationRuns.Grains.Analysis;
 using OptimizationRuns.Grains.Queries;
 
 namespace OptimizationRuns.Grains.Data;
 
 // The pages of a run's export: keyset along each table's primary key, one short transaction per page, so an export
-// holds no connection (and no snapshot) while its reader is slow.
+// holds no connection (and no snapshot) while its reader is slow, and sees rows committed while it runs only ahead of
+// its position.
 public sealed partial class RunAnalysisQueries
 {
     /// <summary>A page of the run's iterations after <c>@AfterIteration</c>, along the primary key.</summary>
@@ -15,17 +18,96 @@ public sealed partial class RunAnalysisQueries
         LIMIT @Take
         """;
 
+    /// <summary>A page of the run's samples after (<c>$3</c>, <c>$4</c>) along the primary key: run <c>$1</c>, at most <c>$2</c> rows.</summary>
+    public const string SamplePageSql = """
+        SELECT run_id, iteration, sample_index, example_id, inputs, expected, prediction, score, success, error, latency_ms,
+               prompt_tokens, completion_tokens, cost_usd, trace_id, span_id, created_at
+        FROM optimization_samples
+        WHERE run_id = $1 AND (iteration, sample_index) > ($3, $4)
+        ORDER BY iteration, sample_index
+        LIMIT $2
+        """;
+
+    private const string SetProjectSql = "SELECT set_config('app.project_id', $1, true)";
+
+    private const string RunVisibleSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = $1)";
+
     /// <summary>
-    /// Up to <paramref name="take"/> samples of the run after <paramref name="after"/> (from the start when null), in
-    /// the order and with the columns of the samples pages; null when the run is not visible (checked on the first
-    /// page only: a later page of a run deleted meanwhile is empty, which ends the export).
+    /// Up to <paramref name="take"/> samples of the run after <paramref name="after"/> (from the start when null);
+    /// null when the run is not visible (checked on the first page only: a later page of a run deleted meanwhile is
+    /// empty, which ends the export). Read with the data reader rather than Dapper: text arrives as UTF-8 bytes.
     /// </summary>
-    public async Task<List<SampleView>?> SamplePageAsync(
+    /// <remarks>
+    /// One round trip a page: the project, the check and the page go as one batch, which PostgreSQL runs as one
+    /// implicit transaction (a single Sync ends it), so the transaction-local project setting covers the page and
+    /// ends with it, as with <see cref="ProjectTransaction"/>.
+    /// </remarks>
+    public async Task<List<SampleExportRow>?> SamplePageAsync(
         Guid projectId, Guid runId, SamplePosition? after, int take, CancellationToken cancellationToken)
     {
-        var (sql, parameters) = SampleQueries.PageStatement(new SampleQuery { RunId = runId, After = after }, take);
-        return await PageAsync<SampleView>(projectId, after is null, sql, parameters, cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(SetProjectSql) { Parameters = { new NpgsqlParameter<string> { TypedValue = projectId.ToString() } } });
+        var first = after is null;
+        if (first)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(RunVisibleSql) { Parameters = { new NpgsqlParameter<Guid> { TypedValue = runId } } });
+        }
+
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(SamplePageSql)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<Guid> { TypedValue = runId },
+                new NpgsqlParameter<int> { TypedValue = take },
+                new NpgsqlParameter<int> { TypedValue = after?.Iteration ?? -1 },
+                new NpgsqlParameter<int> { TypedValue = after?.SampleIndex ?? -1 },
+            },
+        });
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        if (first)
+        {
+            await reader.ReadAsync(cancellationToken);
+            if (!reader.GetBoolean(0))
+            {
+                return null;
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+        }
+
+        var rows = new List<SampleExportRow>(take);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new SampleExportRow
+            {
+                RunId = reader.GetGuid(0),
+                Iteration = reader.GetInt32(1),
+                SampleIndex = reader.GetInt32(2),
+                ExampleId = Utf8(reader, 3),
+                Inputs = Utf8(reader, 4),
+                Expected = Utf8(reader, 5),
+                Prediction = Utf8(reader, 6),
+                Score = reader.IsDBNull(7) ? null : reader.GetDecimal(7),
+                Success = reader.GetBoolean(8),
+                Error = Utf8(reader, 9),
+                LatencyMs = reader.IsDBNull(10) ? null : reader.GetDouble(10),
+                PromptTokens = reader.GetInt32(11),
+                CompletionTokens = reader.GetInt32(12),
+                CostUsd = reader.GetDecimal(13),
+                TraceId = Utf8(reader, 14),
+                SpanId = Utf8(reader, 15),
+                CreatedAt = new DateTimeOffset(reader.GetFieldValue<DateTime>(16), TimeSpan.Zero),
+            });
+        }
+
+        return rows;
     }
+
+    // text and jsonb as the UTF-8 of their text (Npgsql drops jsonb's version byte).
+    private static byte[]? Utf8(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<byte[]>(ordinal);
 
     /// <summary>Up to <paramref name="take"/> iterations of the run after <paramref name="afterIteration"/> (-1: from the start); null when the run is not visible.</summary>
     public async Task<List<IterationView>?> IterationPageAsync(

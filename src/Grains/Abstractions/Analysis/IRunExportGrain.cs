@@ -17,7 +17,7 @@ namespace OptimizationRuns.Grains.Analysis;
 public interface IRunExportGrain : IGrainWithGuidCompoundKey
 {
     /// <summary>The run's samples in (iteration, sample index) order, a page at a time (no page is empty).</summary>
-    IAsyncEnumerable<IReadOnlyList<SampleView>> ExportSamplesAsync(CancellationToken cancellationToken = default);
+    IAsyncEnumerable<IReadOnlyList<SampleExportRow>> ExportSamplesAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The run's iterations in order, a page at a time (no page is empty).</summary>
     IAsyncEnumerable<IReadOnlyList<IterationView>> ExportIterationsAsync(CancellationToken cancellationToken = default);
