@@ -67,16 +67,6 @@ logs="$OPTRUNS_ROOT/.data/logs"
 result_file=$(mktemp)
 pids=()
 
-stop_processes() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  pids=()
-}
 
 cleanup() {
   trap - EXIT

@@ -138,3 +138,15 @@ migrate_up() {
     log "ConnectionStrings__PostgresOwner is not set: assuming the schema is migrated"; return; }
   dotnet "$(silo_dll "$1")" migrate up >&2 || die "migrations failed"
 }
+
+# Stops the processes whose ids a script collected in its array `pids` (TERM, up to 30 s, then KILL), and empties it.
+stop_processes() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  pids=()
+}
