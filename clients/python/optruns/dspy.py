@@ -156,9 +156,18 @@ class OptRunsCallback(_BaseCallback):  # type: ignore[misc,valid-type]
     # The bracket DSPy 3.3.0 lacks ----------------------------------------------------------------
 
     def compile(self, optimizer: Any, *args: Any, **kwargs: Any) -> Any:
-        """Runs ``optimizer.compile(*args, **kwargs)`` as one tracked run and returns its result."""
+        """Runs ``optimizer.compile(*args, **kwargs)`` as one tracked run and returns its result.
+
+        Where DSPy fires no compile events (3.3.0), every ``OptRunsCallback`` configured in DSPy gets
+        this bracket too, as DSPy 3.3.1 would give them its events; where it does, only this one."""
         call_id = uuid.uuid4().hex
-        self.on_compile_start(call_id=call_id, instance=optimizer, inputs=p.bind_compile(optimizer, args, kwargs))
+        inputs = p.bind_compile(optimizer, args, kwargs)
+        brackets = [self]
+        if not _dspy_fires_compile_events():
+            configured = _dspy_setting("callbacks") or []
+            brackets += [cb for cb in configured if isinstance(cb, OptRunsCallback) and cb is not self]
+        for callback in brackets:
+            callback.on_compile_start(call_id=call_id, instance=optimizer, inputs=inputs)
         result: Any = None
         error: Optional[BaseException] = None
         try:
@@ -168,7 +177,8 @@ class OptRunsCallback(_BaseCallback):  # type: ignore[misc,valid-type]
             error = exc
             raise
         finally:
-            self.on_compile_end(call_id=call_id, outputs=result, exception=error)
+            for callback in brackets:
+                callback.on_compile_end(call_id=call_id, outputs=result, exception=error)
 
     # Compile events ------------------------------------------------------------------------------
 
@@ -943,6 +953,12 @@ def _dspy_setting(key: str) -> Any:
         return _dspy.settings.get(key)
     except Exception:  # noqa: BLE001
         return None
+
+
+def _dspy_fires_compile_events() -> bool:
+    """DSPy 3.3.1 and later: ``BaseCallback.on_compile_start`` exists and every compile fires it."""
+    callback_module = getattr(getattr(_dspy, "utils", None), "callback", None)
+    return hasattr(getattr(callback_module, "BaseCallback", None), "on_compile_start")
 
 
 def _scale_of(metric: Any, default: float) -> float:

@@ -21,6 +21,7 @@ import inspect
 import logging
 import math
 import random
+import sys
 import threading
 import time
 import uuid
@@ -49,6 +50,15 @@ def use_version(version: str) -> None:
     global COMPILE_EVENTS, __version__
     COMPILE_EVENTS = version != "3.3.0"
     __version__ = f"{version}-standin"
+    for name in ("on_compile_start", "on_compile_end"):
+        if COMPILE_EVENTS:
+            setattr(BaseCallback, name, _noop)
+        elif name in vars(BaseCallback):
+            delattr(BaseCallback, name)
+
+
+def _noop(self: Any, *args: Any, **kwargs: Any) -> None:
+    pass
 
 
 # settings ----------------------------------------------------------------------------------------
@@ -110,6 +120,12 @@ class BaseCallback:
     def on_tool_end(self, call_id, outputs, exception=None): pass  # noqa: E704
     def on_evaluate_start(self, call_id, instance, inputs): pass  # noqa: E704
     def on_evaluate_end(self, call_id, outputs, exception=None): pass  # noqa: E704
+
+
+# dspy.utils.callback.BaseCallback, where DSPy keeps it.
+utils = type(sys)("dspy_standin.utils")
+utils.callback = type(sys)("dspy_standin.utils.callback")  # type: ignore[attr-defined]
+utils.callback.BaseCallback = BaseCallback  # type: ignore[attr-defined]
 
 
 def _handler(callback: Any, instance: Any, end: bool) -> Callable[..., Any]:
@@ -950,3 +966,6 @@ def reset() -> None:
     STRAGGLER_TIMEOUT = 120.0
     settings.configure(callbacks=[], track_usage=False, lm=LM(), max_errors=10, usage_tracker=None)
     settings.set_overrides({})
+
+
+use_version("3.3.1")

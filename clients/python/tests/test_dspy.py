@@ -384,6 +384,15 @@ class RealDspyBehaviourTests(TrackingTest):
             self.assertGreater(data["samplesFailed"], 0)
             self.assertIsNotNone(data["finalScore"])
 
+    def test_on_dspy_3_3_0_callback_compile_brackets_every_configured_callback(self) -> None:
+        dspy.use_version("3.3.0")
+        other = new_tracker(batch_size=500, flush_interval=0.1)
+        first, second = OptRunsCallback(self.tracker), OptRunsCallback(other)
+        dspy.configure(callbacks=[first, second])
+        optimize(first, *mipro_setup("two-330", failing=0))
+        self.assertEqual((len(first.runs), len(second.runs)), (1, 1))
+        self.assertEqual(other.get_run(second.runs[0].id)["samplesEvaluated"], 650)
+
     # 8. Smaller.
     def test_callback_compile_passes_the_inputs_dspy_passes(self) -> None:
         seen: List[Dict[str, Any]] = []
@@ -399,6 +408,7 @@ class RealDspyBehaviourTests(TrackingTest):
         dspy.configure(callbacks=[Recording(self.tracker)])
         KeywordOptimizer().compile(dspy.QA(), trainset=[], depth=2)  # DSPy's own event (3.3.1)
         dspy.use_version("3.3.0")
+        dspy.configure(callbacks=[])
         Recording(self.tracker).compile(KeywordOptimizer(), dspy.QA(), trainset=[], depth=2)  # the bracket
         self.assertEqual(len(seen), 2)
         self.assertEqual(seen[0]["kwargs"], {"depth": 2})
