@@ -35,7 +35,7 @@ logger = logging.getLogger("dspy_standin")
 logger.addHandler(logging.NullHandler())  # DSPy logs item errors; the tests need not show them
 logger.propagate = False
 
-# dspy/utils/callback.py:288-306 and dspy/teleprompt/teleprompt.py:61-63: on_compile_start/end around
+# dspy/utils/callback.py:288-306 and dspy/teleprompt/teleprompt.py:57-62: on_compile_start/end around
 # every Teleprompter.compile, new in 3.3.1 (PR #10120); 3.3.0 has neither.
 COMPILE_EVENTS = True
 ACTIVE_CALL_ID: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("active_call_id", default=None)
@@ -179,7 +179,7 @@ def with_callbacks(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _with_compile_callbacks(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """dspy/teleprompt/teleprompt.py:13-51: compile events, once per (optimizer, thread, task): a compile
+    """dspy/teleprompt/teleprompt.py:12-50: compile events, once per (optimizer, thread, task): a compile
     that re-enters the same optimizer's compile in the same thread fires no second pair."""
     with_events = with_callbacks(fn)
 
@@ -585,7 +585,7 @@ class Evaluate:
 
 class Teleprompter:
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        # dspy/teleprompt/teleprompt.py:61-63: a subclass's own compile gets the compile events.
+        # dspy/teleprompt/teleprompt.py:57-62: a subclass's own compile gets the compile events.
         super().__init_subclass__(**kwargs)
         if "compile" in cls.__dict__:
             cls.compile = _with_compile_callbacks(cls.__dict__["compile"])
