@@ -20,7 +20,8 @@ public sealed partial class RunAnalysisQueries
     /// scores across the candidates that evaluated it. The kinds an example was evaluated in are looked up for the
     /// page's examples only (joining every sample to its iteration cost a quarter of the statement), and so is the
     /// last error's text, by primary key, from the position (iteration, sample index) of the example's last failed
-    /// sample, packed in a bigint. A kind filter keeps the samples of that kind's iterations (a semi-join).
+    /// sample, packed in a bigint. A kind filter keeps the samples of that kind's iterations, tested in the index
+    /// scan against the array of their numbers (a semi-join would give up the index's order for a sort or a hash).
     /// </summary>
     private const string ExamplesTemplate = """
         WITH named AS (
@@ -102,7 +103,7 @@ public sealed partial class RunAnalysisQueries
         var (first, second) = SortKeys[query.Sort];
         var sql = new StringBuilder(ExamplesTemplate)
             .Replace("/*first*/", first).Replace("/*second*/", second)
-            .Replace("/*kind*/", query.Kind is null ? "" : "AND s.iteration IN (SELECT iteration FROM optimization_iterations WHERE run_id = @RunId AND kind = @Kind)")
+            .Replace("/*kind*/", query.Kind is null ? "" : "AND s.iteration = ANY (ARRAY(SELECT iteration FROM optimization_iterations WHERE run_id = @RunId AND kind = @Kind))")
             .Replace("/*seenKind*/", query.Kind is null ? "" : "AND i.kind = @Kind");
         var after = query.After ?? BeforeFirst;
         var parameters = new DynamicParameters();

@@ -67,6 +67,24 @@ public sealed class ExportApiTests(GatewayFixture fixture)
         return body.Split('\n')[..^1].Select(line => JsonDocument.Parse(line).RootElement.Clone()).ToList();
     }
 
+    // Each line is the REST answer's item, with the same fields in the same order.
+    private static void AssertJsonLinesMatch(List<JsonElement> rest, string body)
+    {
+        var lines = JsonLines(body);
+        Assert.Equal(rest.Count, lines.Count);
+        for (var i = 0; i < rest.Count; i++)
+        {
+            AssertSameJson(rest[i], lines[i]);
+            Assert.Equal(rest[i].EnumerateObject().Select(f => f.Name), lines[i].EnumerateObject().Select(f => f.Name));
+        }
+    }
+
+    private static void AssertAttachment(HttpResponseMessage response, string mediaType, string fileName)
+    {
+        Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal($"attachment; filename=\"{fileName}\"", response.Content.Headers.GetValues("Content-Disposition").Single());
+    }
+
     private static void AssertSameJson(JsonElement expected, JsonElement actual) =>
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected.GetRawText()), JsonNode.Parse(actual.GetRawText())),
             $"expected {expected.GetRawText()}\n     got {actual.GetRawText()}");
@@ -121,21 +139,12 @@ public sealed class ExportApiTests(GatewayFixture fixture)
         Assert.Equal(4, rest.Count);
 
         var (jsonResponse, jsonl) = await DownloadAsync(p, Export(run, "?format=jsonl&what=samples"));
-        var lines = JsonLines(jsonl);
-        Assert.Equal(rest.Count, lines.Count);
-        for (var i = 0; i < rest.Count; i++)
-        {
-            AssertSameJson(rest[i], lines[i]);
-            Assert.Equal(rest[i].EnumerateObject().Select(f => f.Name), lines[i].EnumerateObject().Select(f => f.Name));
-        }
-
-        Assert.Equal("application/x-ndjson", jsonResponse.Content.Headers.ContentType?.MediaType);
-        Assert.Equal($"attachment; filename=\"run-{run}-samples.jsonl\"", jsonResponse.Content.Headers.GetValues("Content-Disposition").Single());
+        AssertJsonLinesMatch(rest, jsonl);
+        AssertAttachment(jsonResponse, "application/x-ndjson", $"run-{run}-samples.jsonl");
 
         var (csvResponse, csv) = await DownloadAsync(p, Export(run, "?format=csv"));
         AssertCsvMatches(rest, csv);
-        Assert.Equal("text/csv", csvResponse.Content.Headers.ContentType?.MediaType);
-        Assert.Equal($"attachment; filename=\"run-{run}-samples.csv\"", csvResponse.Content.Headers.GetValues("Content-Disposition").Single());
+        AssertAttachment(csvResponse, "text/csv", $"run-{run}-samples.csv");
         // JSON values are quoted cells; null is an empty cell, the empty string a quoted one.
         Assert.Contains("\"{\"\"question\"\": \"\"\"\"}\"", csv);
         Assert.Contains(",\"\",", csv);
@@ -288,20 +297,12 @@ public sealed class ExportApiTests(GatewayFixture fixture)
             rest.Select(r => $"{r.GetProperty("predictor").GetString()}/{r.GetProperty("kind").GetString()}/{r.GetProperty("index").GetInt32()}"));
 
         var (jsonResponse, jsonl) = await DownloadAsync(p, Export(run, "?what=candidates"));
-        var lines = JsonLines(jsonl);
-        Assert.Equal(rest.Count, lines.Count);
-        for (var i = 0; i < rest.Count; i++)
-        {
-            AssertSameJson(rest[i], lines[i]);
-            Assert.Equal(rest[i].EnumerateObject().Select(f => f.Name), lines[i].EnumerateObject().Select(f => f.Name));
-        }
-
-        Assert.Equal("application/x-ndjson", jsonResponse.Content.Headers.ContentType?.MediaType);
-        Assert.Equal($"attachment; filename=\"run-{run}-candidates.jsonl\"", jsonResponse.Content.Headers.GetValues("Content-Disposition").Single());
+        AssertJsonLinesMatch(rest, jsonl);
+        AssertAttachment(jsonResponse, "application/x-ndjson", $"run-{run}-candidates.jsonl");
 
         var (csvResponse, csv) = await DownloadAsync(p, Export(run, "?what=candidates&format=csv"));
         AssertCsvMatches(rest, csv);
-        Assert.Equal($"attachment; filename=\"run-{run}-candidates.csv\"", csvResponse.Content.Headers.GetValues("Content-Disposition").Single());
+        AssertAttachment(csvResponse, "text/csv", $"run-{run}-candidates.csv");
         // Quotes doubled, a line break kept inside a quoted cell, a lone comma quoted; an unrecorded candidate's text empty.
         Assert.Contains("\"Answer, \"\"briefly\"\".\r\nThen stop; ünïcödé ✓\"", csv);
         Assert.Contains(",\",\",", csv);
