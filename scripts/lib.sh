@@ -122,6 +122,17 @@ export_local_connection_strings() {
   export ConnectionStrings__PostgresOwner="$base;Username=optruns_owner;Password=$OWNER_PASSWORD"
 }
 
+# The browser tests drive Debian's chromium (never a browser download); installs it when missing.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return
+  log "chromium not found: installing Debian's chromium for the dashboard's browser tests"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >&2 || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium fonts-liberation >&2 \
+    || die "could not install chromium (apt-get install chromium fonts-liberation)"
+}
+
 # Builds the solution once; later steps run the built binaries without rebuilding.
 build_solution() {
   log "building ($1)"

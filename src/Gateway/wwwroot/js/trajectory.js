@@ -1,0 +1,77 @@
+// The trajectory chart (uPlot): minibatch trials as small dots, full evaluations and the baseline as large
+// markers, the best-so-far of full evaluations as a step line, the baseline as a line; or the cumulative cost.
+// The data are the columns the server rendered from the /trajectory answer; nothing is derived here but the
+// drawing (and a provisional point for a trial that just arrived, until the server's next rendering).
+
+const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+const isFull = (kind) => kind === "full" || kind === "baseline";
+
+function columns(data, view) {
+  const x = data.iteration;
+  if (view === "cost") return [x, data.cost.map(Number)];
+  const pick = (keep) => data.score.map((s, i) => (s !== null && keep(data.kind[i]) ? Number(s) : null));
+  const baseline = data.baseline === null || data.baseline === undefined ? null : Number(data.baseline);
+  return [x, pick((k) => k === "minibatch"), pick(isFull), data.best.map((b) => (b === null ? null : Number(b))), x.map(() => baseline)];
+}
+
+function options(view, width) {
+  const dots = (color, size) => ({ stroke: color, fill: color, paths: () => null, points: { show: true, size, fill: color, stroke: color } });
+  const axis = { stroke: css("--muted"), grid: { stroke: css("--line"), width: 1 }, ticks: { stroke: css("--line") } };
+  const common = {
+    width, height: 300, legend: { show: false }, cursor: { drag: { x: true, y: false } },
+    scales: { x: { time: false } },
+  };
+  if (view === "cost") {
+    return { ...common, axes: [{ ...axis, label: "trial" }, { ...axis, label: "cumulative cost (USD)", size: 70 }],
+      series: [{ label: "trial" }, { label: "cost", stroke: css("--full"), width: 2 }] };
+  }
+  return {
+    ...common,
+    scales: { x: { time: false }, y: { range: (u, min, max) => [Math.max(0, Math.min(min ?? 0, 1) - 0.05), Math.min(1, (max ?? 1) + 0.05)] } },
+    axes: [{ ...axis, label: "trial" }, { ...axis, label: "score", size: 60 }],
+    series: [
+      { label: "trial" },
+      { label: "minibatch", ...dots(css("--minibatch"), 6) },
+      { label: "full", ...dots(css("--full"), 12) },
+      { label: "best so far", stroke: css("--best"), width: 2, spanGaps: true, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false } },
+      { label: "baseline", stroke: css("--baseline"), width: 1.5, dash: [6, 4], points: { show: false } },
+    ],
+  };
+}
+
+/** Draws into `container`; returns { show(data), add(event), view(name) }. */
+export function trajectoryChart(container, initial) {
+  let data = initial;
+  let view = "score";
+  let chart = null;
+  const draw = () => {
+    performance.mark("trajectory-render-start");
+    chart?.destroy();
+    chart = new uPlot(options(view, container.clientWidth || 800), columns(data, view), container);
+    performance.measure("trajectory-render", "trajectory-render-start");
+  };
+  draw();
+  new ResizeObserver(() => chart?.setSize({ width: container.clientWidth, height: 300 })).observe(container);
+  return {
+    show(next) { data = next; chart.setData(columns(data, view)); },
+    view(name) { view = name; draw(); },
+    // A trial the event stream just announced: drawn now; the server's rendering that follows replaces it.
+    add({ iteration, kind, score }) {
+      let i = data.iteration.indexOf(iteration);
+      if (i < 0) {
+        i = data.iteration.findIndex((it) => it > iteration);
+        if (i < 0) i = data.iteration.length;
+        const previous = i > 0 ? i - 1 : -1;
+        for (const [key, value] of [["iteration", iteration], ["kind", kind], ["score", null],
+          ["best", previous >= 0 ? data.best[previous] : null], ["cost", previous >= 0 ? data.cost[previous] : 0], ["at", null]]) {
+          data[key].splice(i, 0, value);
+        }
+      }
+      data.kind[i] = kind;
+      data.score[i] = score;
+      if (isFull(kind) && score !== null && (data.best[i] === null || Number(score) > Number(data.best[i]))) data.best[i] = score;
+      chart.setData(columns(data, view));
+      performance.mark(`trajectory-point-${iteration}`);
+    },
+  };
+}
