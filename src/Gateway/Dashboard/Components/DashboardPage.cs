@@ -37,6 +37,8 @@ public abstract class DashboardPage : ComponentBase
         }
     }
 
-    /// <summary>Answers 404; the page renders its not-found content.</summary>
-    protected void AnswerNotFound() => HttpContext.Response.StatusCode = StatusCodes.Status404NotFound;
+    [Inject] public NavigationManager Navigation { get; set; } = null!;
+
+    /// <summary>Answers 404 with the not-found page (the same page for "deleted" and "another project's").</summary>
+    protected void AnswerNotFound() => Navigation.NotFound();
 }

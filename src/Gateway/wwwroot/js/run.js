@@ -16,7 +16,7 @@ for (const button of document.querySelectorAll("[data-view]")) {
   });
 }
 
-const sections = ["run-header", "trials", "candidates"];
+const sections = ["run-header", "trials", "candidates", "trajectory-data"];
 let state = "connecting";
 let stream = null;
 let lastId = Number(header.dataset.lastEventId) || 0;
@@ -37,8 +37,8 @@ function showState(next) {
 
 function refresh() {
   const before = new Set([...document.querySelectorAll("#trials tr[data-iteration]")].map((row) => row.dataset.iteration));
-  return refreshFromServer(sections, (swap) => swap(), (page) => {
-    chart.show(readData(page));
+  return refreshFromServer(sections, (swap) => swap(), () => {
+    chart.show(readData(document));
     for (const row of document.querySelectorAll("#trials tr[data-iteration]")) {
       if (!before.has(row.dataset.iteration)) row.classList.add("fresh");
     }
