@@ -53,7 +53,8 @@ public static class DashboardServices
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
         app.MapGet("/", () => Results.Redirect("/runs")).ExcludeFromDescription();
-        app.MapRazorComponents<App>();
+        // Pages, not API operations: the OpenAPI document leaves them out.
+        app.MapRazorComponents<App>().ExcludeFromDescription();
         return app;
     }
 }

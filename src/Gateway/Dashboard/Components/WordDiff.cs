@@ -35,13 +35,13 @@ public static class WordDiff
                 Add(parts, Kind.Same, a[x++]);
                 y++;
             }
-            else if (y < b.Length && (x == a.Length || lengths[x, y + 1] >= lengths[x + 1, y]))
+            else if (x < a.Length && (y == b.Length || lengths[x + 1, y] >= lengths[x, y + 1]))
             {
-                Add(parts, Kind.Added, b[y++]);
+                Add(parts, Kind.Removed, a[x++]);
             }
             else
             {
-                Add(parts, Kind.Removed, a[x++]);
+                Add(parts, Kind.Added, b[y++]);
             }
         }
 

@@ -17,18 +17,20 @@ function columns(data, view) {
 function options(view, width) {
   const dots = (color, size) => ({ stroke: color, fill: color, paths: () => null, points: { show: true, size, fill: color, stroke: color } });
   const axis = { stroke: css("--muted"), grid: { stroke: css("--line"), width: 1 }, ticks: { stroke: css("--line") } };
+  // Trials are whole numbers: ticks only on them.
+  const trialAxis = { ...axis, label: "trial", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] };
   const common = {
     width, height: 300, legend: { show: false }, cursor: { drag: { x: true, y: false } },
     scales: { x: { time: false } },
   };
   if (view === "cost") {
-    return { ...common, axes: [{ ...axis, label: "trial" }, { ...axis, label: "cumulative cost (USD)", size: 70 }],
+    return { ...common, axes: [trialAxis, { ...axis, label: "cumulative cost (USD)", size: 70 }],
       series: [{ label: "trial" }, { label: "cost", stroke: css("--full"), width: 2 }] };
   }
   return {
     ...common,
     scales: { x: { time: false }, y: { range: (u, min, max) => [Math.max(0, Math.min(min ?? 0, 1) - 0.05), Math.min(1, (max ?? 1) + 0.05)] } },
-    axes: [{ ...axis, label: "trial" }, { ...axis, label: "score", size: 60 }],
+    axes: [trialAxis, { ...axis, label: "score", size: 60 }],
     series: [
       { label: "trial" },
       { label: "minibatch", ...dots(css("--minibatch"), 6) },
