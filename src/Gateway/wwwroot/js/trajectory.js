@@ -49,8 +49,11 @@ export function trajectoryChart(container, initial) {
   const draw = () => {
     performance.mark("trajectory-render-start");
     chart?.destroy();
-    chart = new uPlot(options(view, container.clientWidth || 800), columns(data, view), container);
-    performance.measure("trajectory-render", "trajectory-render-start");
+    const opts = options(view, container.clientWidth || 800);
+    // uPlot draws after construction: the measure ends when the first drawing is done.
+    let measured = false;
+    opts.hooks = { draw: [() => { if (!measured) { measured = true; performance.measure("trajectory-render", "trajectory-render-start"); } }] };
+    chart = new uPlot(opts, columns(data, view), container);
   };
   draw();
   new ResizeObserver(() => chart?.setSize({ width: container.clientWidth, height: 300 })).observe(container);
