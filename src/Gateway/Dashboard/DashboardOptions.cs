@@ -13,8 +13,9 @@ public sealed class DashboardOptions
 
     /// <summary>
     /// Where the Data Protection keys that protect the session cookie are kept. Gateways that share one directory
-    /// (a shared volume) accept each other's cookies; unset, each process keeps its own keys (ASP.NET Core's default
-    /// location), and a cookie works only on the gateway that issued it.
+    /// (a shared volume) accept each other's cookies. Unset, ASP.NET Core's default applies: <c>~/.aspnet/DataProtection-Keys</c>
+    /// of the user the gateway runs as (in memory when it has no home), which gateways on other machines or containers
+    /// do not see, so a cookie works only on the gateway that issued it (and, without a home, until it restarts).
     /// </summary>
     public string? KeysDirectory { get; set; }
 

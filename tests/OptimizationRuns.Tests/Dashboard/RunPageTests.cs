@@ -32,8 +32,34 @@ public sealed class RunPageTests(DashboardFixture fixture)
         await Assertions.Expect(Row(page, 3).Locator(".chip")).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("Think step by step"));
         await Assertions.Expect(page.Locator("#candidates")).ToContainTextAsync("Think step by step, then answer with a short phrase.");
         await Assertions.Expect(page.Locator("#compare-baseline")).ToHaveAttributeAsync("href", $"/compare?a={run.RunId}&b={run.RunId}&aIteration=1&bIteration=6");
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        foreach (var view in new[] { "Score by time", "Cumulative cost", "Score by trial" })
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = view }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = view })).ToHaveAttributeAsync("aria-pressed", "true");
+            await Assertions.Expect(page.Locator("#trajectory canvas")).ToBeVisibleAsync();
+        }
+
+        Assert.Empty(errors);
         await page.SetViewportSizeAsync(1280, 1400);
         await Screenshots.SaveAsync(page, "run");
+    }
+
+    [Fact]
+    public async Task AQuietRunsPageSaysItIsLiveBeforeAnyNewEvent()
+    {
+        var (_, key) = await fixture.NewProjectAsync();
+        using var api = fixture.Api(key);
+        var run = await RunScript.CreateAsync(api, "quiet but live", trials: 10);
+        await run.StartAsync();
+        await run.TrialAsync(1, "baseline", 0.4);
+        var page = await fixture.SignedInPageAsync(key);
+
+        await page.GotoAsync($"/runs/{run.RunId}");
+
+        // The stream opens (its headers arrive) before the run has anything new to say.
+        await Assertions.Expect(page.Locator("#live-state")).ToHaveTextAsync("live", new() { Timeout = 3_000 });
     }
 
     [Fact]

@@ -59,6 +59,7 @@ public sealed class SignInTests(DashboardFixture fixture)
         Assert.Equal((int)HttpStatusCode.Unauthorized, answer.Status);
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("not valid");
         Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name == "optruns_session");
+        Assert.DoesNotContain("ork_not-a-real-key", await page.ContentAsync());
         await page.GotoAsync("/runs");
         Assert.Contains("/signin", page.Url);
     }

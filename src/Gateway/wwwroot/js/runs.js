@@ -6,7 +6,9 @@ const table = document.getElementById("runs");
 if (table) {
   const ids = (table.dataset.liveList || "").split(" ").filter(Boolean);
   for (const id of ids.slice(0, 4)) {
-    followRun(id, 0, { any: () => refreshFromServer(["runs-count", "runs"], keepPicks) });
+    // From the event the server rendered the row with: only what happens later changes the list.
+    const after = Number(table.querySelector(`tr[data-run-id="${id}"]`)?.dataset.lastEventId) || 0;
+    followRun(id, after, { any: () => refreshFromServer(["runs-count", "runs"], keepPicks) });
   }
 }
 

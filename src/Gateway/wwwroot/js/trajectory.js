@@ -7,11 +7,15 @@ const css = (name) => getComputedStyle(document.documentElement).getPropertyValu
 const isFull = (kind) => kind === "full" || kind === "baseline";
 
 function columns(data, view) {
-  const x = data.iteration;
-  if (view === "cost") return [x, data.cost.map(Number)];
-  const pick = (keep) => data.score.map((s, i) => (s !== null && keep(data.kind[i]) ? Number(s) : null));
+  // By time: the trials that have a time, in time order (seconds since the epoch, as uPlot's time scale wants).
+  const order = view === "time"
+    ? data.at.map((at, i) => [at === null ? NaN : Date.parse(at) / 1000, i]).filter(([t]) => !Number.isNaN(t)).sort((a, b) => a[0] - b[0]).map(([, i]) => i)
+    : data.iteration.map((_, i) => i);
+  const x = view === "time" ? order.map((i) => Date.parse(data.at[i]) / 1000) : order.map((i) => data.iteration[i]);
+  if (view === "cost") return [x, order.map((i) => Number(data.cost[i]))];
+  const pick = (keep) => order.map((i) => (data.score[i] !== null && keep(data.kind[i]) ? Number(data.score[i]) : null));
   const baseline = data.baseline === null || data.baseline === undefined ? null : Number(data.baseline);
-  return [x, pick((k) => k === "minibatch"), pick(isFull), data.best.map((b) => (b === null ? null : Number(b))), x.map(() => baseline)];
+  return [x, pick((k) => k === "minibatch"), pick(isFull), order.map((i) => (data.best[i] === null ? null : Number(data.best[i]))), x.map(() => baseline)];
 }
 
 function options(view, width) {
@@ -29,8 +33,8 @@ function options(view, width) {
   }
   return {
     ...common,
-    scales: { x: { time: false }, y: { range: (u, min, max) => [Math.max(0, Math.min(min ?? 0, 1) - 0.05), Math.min(1, (max ?? 1) + 0.05)] } },
-    axes: [trialAxis, { ...axis, label: "score", size: 60 }],
+    scales: { x: { time: view === "time" }, y: { range: (u, min, max) => [Math.max(0, Math.min(min ?? 0, 1) - 0.05), Math.min(1, (max ?? 1) + 0.05)] } },
+    axes: [view === "time" ? { ...axis, label: "time (local)" } : trialAxis, { ...axis, label: "score", size: 60 }],
     series: [
       { label: "trial" },
       { label: "minibatch", ...dots(css("--minibatch"), 6) },
