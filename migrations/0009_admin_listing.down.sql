@@ -1,0 +1,6 @@
+-- 0009_admin_listing.down.sql
+-- Reverts 0009_admin_listing.up.sql.
+
+DROP FUNCTION admin_list_api_keys(uuid);
+DROP FUNCTION admin_get_project(uuid);
+DROP FUNCTION admin_list_projects(integer, timestamptz, uuid);
