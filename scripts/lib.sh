@@ -200,15 +200,17 @@ export_local_connection_strings() {
 }
 
 # Builds the solution once; later steps run the built binaries without rebuilding. Restore and build are timed
-# steps (the first restore downloads every package). No build server outlives the build: no MSBuild node reuse,
-# no shared compiler (VBCSCompiler), so a run started and stopped leaves no process behind.
+# steps (the first restore downloads every package). No MSBuild node outlives the build (no node reuse); with
+# $2 = --no-compiler-server not the shared compiler (VBCSCompiler) either, so scripts/run, started and stopped,
+# leaves no process behind. (scripts/test keeps the compiler server: it compiles several times faster.)
 build_solution() {
-  local sln="$OPTRUNS_ROOT/OptimizationRuns.sln" logs="$OPTRUNS_ROOT/.data/logs"
+  local sln="$OPTRUNS_ROOT/OptimizationRuns.sln" logs="$OPTRUNS_ROOT/.data/logs" servers=()
+  [ "${2:-}" != --no-compiler-server ] || servers=(-p:UseSharedCompilation=false)
   mkdir -p "$logs"
   timed_step "restoring packages" "$logs/restore.log" \
-    dotnet restore "$sln" -nologo -v quiet -nodeReuse:false -p:UseSharedCompilation=false
+    dotnet restore "$sln" -nologo -v quiet -nodeReuse:false
   timed_step "building ($1)" "$logs/build.log" \
-    dotnet build "$sln" -c "$1" --no-restore -nologo -v quiet -clp:ErrorsOnly -nodeReuse:false -p:UseSharedCompilation=false
+    dotnet build "$sln" -c "$1" --no-restore -nologo -v quiet -clp:ErrorsOnly -nodeReuse:false "${servers[@]}"
 }
 
 silo_dll() { printf '%s' "$OPTRUNS_ROOT/src/Silo/bin/$1/net10.0/OptimizationRuns.Silo.dll"; }
