@@ -2,5 +2,4 @@
 -- Reverts 0009_admin_listing.up.sql.
 
 DROP FUNCTION admin_list_api_keys(uuid);
-DROP FUNCTION admin_get_project(uuid);
-DROP FUNCTION admin_list_projects(integer, timestamptz, uuid);
+DROP FUNCTION admin_list_projects(integer, timestamptz, uuid, uuid);

@@ -20,17 +20,26 @@ run_pid=""
 ok() { echo "ok    $*"; }
 fail() { echo "FAIL  $*"; failures=$((failures + 1)); }
 check() { local what="$1"; shift; if "$@" >>"$work/checks.log" 2>&1; then ok "$what"; else fail "$what (see $work/checks.log)"; fi; }
+# Ctrl-C: INT to the process group, as a terminal sends it. A shell started in the background without job control
+# (a CI runner, a tool) hands its children SIGINT ignored, and an ignored signal cannot be trapped: then TERM, which
+# scripts/run handles the same way (to the whole group too).
+interrupt() {
+  local pid="$1" ignored
+  ignored=$(awk '/^SigIgn:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+  if [ -n "$ignored" ] && (( (16#$ignored & 2) == 0 )); then kill -INT -- "-$pid" 2>/dev/null; else kill -TERM -- "-$pid" 2>/dev/null; fi
+}
 wait_for() { local seconds="$1" pattern="$2" file="$3"; for _ in $(seq 1 "$seconds"); do grep -q -- "$pattern" "$file" 2>/dev/null && return 0; sleep 1; done; return 1; }
 # Processes that carry this check's marker in their environment: everything scripts/run started, build servers included.
-leftovers() { grep -l "OPTRUNS_CHECK_MARKER=$marker" /proc/[0-9]*/environ 2>/dev/null | sed 's#/proc/\([0-9]*\)/environ#\1#' | grep -vx "$$" || true; }
+# (Only scripts/run gets the marker, not this script's own subshells.)
+leftovers() { grep -l "OPTRUNS_CHECK_MARKER=$marker" /proc/[0-9]*/environ 2>/dev/null | sed 's#/proc/\([0-9]*\)/environ#\1#' || true; }
 finish() {
-  if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then kill -INT "$run_pid"; wait "$run_pid" 2>/dev/null; fi
+  if [ -n "$run_pid" ] && kill -0 "$run_pid" 2>/dev/null; then interrupt "$run_pid"; wait "$run_pid" 2>/dev/null; fi
   for pid in $(leftovers); do kill -TERM "$pid" 2>/dev/null || true; done
   [ -n "${LOCAL_PG_FOR_CHECK:-}" ] && drop_database "$database"
 }
 trap finish EXIT
 
-export OPTRUNS_CHECK_MARKER="$marker" OPTRUNS_CONFIGURATION="${OPTRUNS_CONFIGURATION:-Debug}" OPTRUNS_DATABASE="$database"
+export OPTRUNS_CONFIGURATION="${OPTRUNS_CONFIGURATION:-Debug}" OPTRUNS_DATABASE="$database"
 [ -n "${ConnectionStrings__Postgres:-}" ] || LOCAL_PG_FOR_CHECK=1
 unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner Orleans__SiloPort Orleans__GatewayPort Orleans__Gateways
 
@@ -39,7 +48,7 @@ busy=$(pick_port 45999)
 python3 -c 'import socket, sys, time; s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(60)' "$busy" &
 listener=$!
 sleep 0.5
-ASPNETCORE_URLS="http://127.0.0.1:$busy" timeout 60 bash "$root/scripts/run" >"$work/busy.log" 2>&1
+OPTRUNS_CHECK_MARKER="$marker" ASPNETCORE_URLS="http://127.0.0.1:$busy" timeout 60 bash "$root/scripts/run" >"$work/busy.log" 2>&1
 status=$?
 kill "$listener" 2>/dev/null
 check "a busy ASPNETCORE_URLS stops the start naming it (status $status)" \
@@ -49,8 +58,11 @@ check "a busy ASPNETCORE_URLS stops the start naming it (status $status)" \
 port=$(pick_port 46000)
 export ASPNETCORE_URLS="http://127.0.0.1:$port"
 started=$SECONDS
-bash "$root/scripts/run" --silos 2 --demo >"$work/run.log" 2>&1 &
+# Job control: scripts/run gets a process group of its own, as in a terminal, and Ctrl-C is an INT to that group.
+set -m
+OPTRUNS_CHECK_MARKER="$marker" bash "$root/scripts/run" --silos 2 --demo >"$work/run.log" 2>&1 &
 run_pid=$!
+set +m
 if ! wait_for 300 "Press Ctrl-C to stop" "$work/run.log"; then
   fail "scripts/run did not print its banner within 300 s"; tail -n 30 "$work/run.log"; exit 1
 fi
@@ -111,8 +123,9 @@ write_ok() {
 check "writes are accepted after the restart" write_ok
 check "readiness is back" curl -fsS -o /dev/null "$OPTRUNS_URL/health/ready"
 
-# 6. Ctrl-C stops everything: no process it started is left, build servers included.
-kill -INT "$run_pid"
+# 6. Ctrl-C (INT to the whole process group, as a terminal sends it) stops everything: no process it started is
+# left, build servers included.
+interrupt "$run_pid"
 stopped=""
 for _ in $(seq 1 90); do kill -0 "$run_pid" 2>/dev/null || { stopped=1; break; }; sleep 1; done
 wait "$run_pid" 2>/dev/null; run_pid=""

@@ -29,18 +29,29 @@ id "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash "$user"
 as_user() { runuser -u "$user" -- env -u ASPNETCORE_URLS -u OPTRUNS_PG_PORT PATH="$PATH" HOME="$home" USER="$user" OPTRUNS_CHECK_MARKER="$marker" "$@"; }
 as_root() { env -u ASPNETCORE_URLS -u OPTRUNS_PG_PORT OPTRUNS_CHECK_MARKER="$marker" "$@"; }
 leftovers() { grep -l "OPTRUNS_CHECK_MARKER=$marker" /proc/[0-9]*/environ 2>/dev/null | sed 's#/proc/\([0-9]*\)/environ#\1#' | grep -vx "$$" || true; }
+# Ctrl-C: INT to the process group, as a terminal sends it. A shell started in the background without job control
+# (a CI runner, a tool) hands its children SIGINT ignored, and an ignored signal cannot be trapped: then TERM, which
+# scripts/run handles the same way (to the whole group too).
+interrupt() {
+  local pid="$1" ignored
+  ignored=$(awk '/^SigIgn:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+  if [ -n "$ignored" ] && (( (16#$ignored & 2) == 0 )); then kill -INT -- "-$pid" 2>/dev/null; else kill -TERM -- "-$pid" 2>/dev/null; fi
+}
 wait_for() { local seconds="$1" pattern="$2" file="$3"; for _ in $(seq 1 "$seconds"); do grep -q -- "$pattern" "$file" 2>/dev/null && return 0; sleep 1; done; return 1; }
 
 # Starts scripts/run in $1 as $2 (as_user or as_root) with args, waits for the banner; sets t to the seconds it took.
 start_run() {
   local dir="$1" who="$2" out="$3"; shift 3
   local began=$SECONDS
+  # Job control: a process group of its own, as in a terminal, so that Ctrl-C is an INT to that group.
+  set -m
   (cd "$dir" && "$who" bash scripts/run "$@") >"$out" 2>&1 &
   run_pid=$!
+  set +m
   if wait_for 900 "Press Ctrl-C to stop" "$out"; then t=$((SECONDS - began)); else t=fail; fi
 }
 stop_run() {
-  kill -INT "$run_pid" 2>/dev/null
+  interrupt "$run_pid"
   for _ in $(seq 1 90); do kill -0 "$run_pid" 2>/dev/null || break; sleep 1; done
   wait "$run_pid" 2>/dev/null
   sleep 1
@@ -58,20 +69,27 @@ readme_answers() {
   (cd "$1" && "$2" timeout 120 bash -euo pipefail "$log_dir/answers.sh") >"$log_dir/answers-$3.log" 2>&1
 }
 
+# $1 (step), $2 checkout, $3 as_user or as_root: scripts/run --demo cold, the demo to its end, README's "Answers about a
+# run" as written (a first compare), Ctrl-C.
+demo_walk() {
+  local step="$1" dir="$2" who="$3" out="$log_dir/$1-demo.log"
+  start_run "$dir" "$who" "$out" --demo
+  if [ "$t" = fail ]; then fail "$step. $who: scripts/run --demo did not come up"; tail -n 20 "$out"; else
+    ok "$step. $who: scripts/run --demo cold start: $t s"
+    grep -E "done in|ready in|in use" "$out" | sed 's/^/      /'
+    if wait_for 300 "demo finished" "$out"; then ok "$step. $who: the demo finished"; else fail "$step. $who: the demo did not finish"; fi
+    if readme_answers "$dir" "$who" "$step"; then ok "$step. $who: README \"Answers about a run\" as written: $(grep -m1 '"paired"' "$log_dir/answers-$step.log")"
+    else fail "$step. $who: README \"Answers about a run\" failed"; tail -n 10 "$log_dir/answers-$step.log"; fi
+  fi
+  stop_run "$step. $who"
+}
+
 rm -rf "$clone" "$root_clone"
 git clone -q "$source_repo" "$clone" && chown -R "$user:" "$clone"
 echo "[$(stamp)] $clone cloned for $user; logs in $log_dir"
 
 # 1. The user, cold, with the demo and a first compare.
-start_run "$clone" as_user "$log_dir/1-user-cold.log" --demo
-if [ "$t" = fail ]; then fail "1. user: scripts/run --demo did not come up"; tail -n 20 "$log_dir/1-user-cold.log"; else
-  ok "1. user: scripts/run --demo cold start: $t s"
-  grep -E "done in|ready in|in use" "$log_dir/1-user-cold.log" | sed 's/^/      /'
-  if wait_for 300 "demo finished" "$log_dir/1-user-cold.log"; then ok "1. user: the demo finished"; else fail "1. user: the demo did not finish"; fi
-  if readme_answers "$clone" as_user user; then ok "1. user: README \"Answers about a run\" as written: $(grep -m1 '"paired"' "$log_dir/answers-user.log")"
-  else fail "1. user: README \"Answers about a run\" failed"; tail -n 10 "$log_dir/answers-user.log"; fi
-fi
-stop_run "1. user"
+demo_walk 1 "$clone" as_user
 
 # 2. Root runs the tests on the user's checkout.
 began=$SECONDS
@@ -114,15 +132,7 @@ if [ "$status" != 0 ] && grep -q "take the checkout back with: sudo chown -R $us
 else fail "5. user on root's clone: not refused clearly"; cat "$log_dir/5-user-on-root-clone.log"; fi
 
 # 6. Root, a fresh clone of its own, as README says.
-start_run "$root_clone" as_root "$log_dir/6-root-cold.log" --demo
-if [ "$t" = fail ]; then fail "6. root: scripts/run --demo did not come up"; tail -n 20 "$log_dir/6-root-cold.log"; else
-  ok "6. root: fresh clone, scripts/run --demo cold start: $t s"
-  grep -E "done in|ready in" "$log_dir/6-root-cold.log" | sed 's/^/      /'
-  if wait_for 300 "demo finished" "$log_dir/6-root-cold.log"; then ok "6. root: the demo finished"; else fail "6. root: the demo did not finish"; fi
-  if readme_answers "$root_clone" as_root root; then ok "6. root: README \"Answers about a run\" as written: $(grep -m1 '"paired"' "$log_dir/answers-root.log")"
-  else fail "6. root: README \"Answers about a run\" failed"; tail -n 10 "$log_dir/answers-root.log"; fi
-fi
-stop_run "6. root"
+demo_walk 6 "$root_clone" as_root
 
 echo "root-and-user turns: $failures failed (logs: $log_dir)"
 [ "$failures" = 0 ]

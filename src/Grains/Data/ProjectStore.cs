@@ -14,10 +14,8 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource)
     private const string RevokeKeySql = "SELECT admin_revoke_api_key(@ProjectId, @KeyId)";
 
     private const string ListProjectsSql = """
-        SELECT id, name, created_at, api_keys, active_api_keys FROM admin_list_projects(@Limit, @AfterCreatedAt, @AfterId)
+        SELECT id, name, created_at, api_keys, active_api_keys FROM admin_list_projects(@Limit, @AfterCreatedAt, @AfterId, @Id)
         """;
-
-    private const string GetProjectSql = "SELECT id, name, created_at, api_keys, active_api_keys FROM admin_get_project(@Id)";
 
     private const string ListKeysSql = "SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM admin_list_api_keys(@ProjectId)";
 
@@ -64,15 +62,15 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<ProjectListing>(new CommandDefinition(ListProjectsSql,
-            new { Limit = limit, AfterCreatedAt = after?.CreatedAt, AfterId = after?.Id }, cancellationToken: cancellationToken));
+            new { Limit = limit, AfterCreatedAt = after?.CreatedAt, AfterId = after?.Id, Id = (Guid?)null }, cancellationToken: cancellationToken));
         return rows.AsList();
     }
 
     public async Task<ProjectListing?> GetProjectAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<ProjectListing>(
-            new CommandDefinition(GetProjectSql, new { Id = id }, cancellationToken: cancellationToken));
+        return await connection.QuerySingleOrDefaultAsync<ProjectListing>(new CommandDefinition(ListProjectsSql,
+            new { Limit = 1, AfterCreatedAt = (DateTimeOffset?)null, AfterId = (Guid?)null, Id = (Guid?)id }, cancellationToken: cancellationToken));
     }
 
     public async Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync(Guid projectId, CancellationToken cancellationToken)
