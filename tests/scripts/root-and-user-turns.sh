@@ -50,14 +50,15 @@ start_run() {
   set +m
   if wait_for 900 "Press Ctrl-C to stop" "$out"; then t=$((SECONDS - began)); else t=fail; fi
 }
+# Ctrl-C, then waits (up to 120 s) until every process of that run has gone: scripts/run's cleanup stops the silos,
+# the gateway and the PostgreSQL it started after the first process of the group has exited.
 stop_run() {
+  local began=$SECONDS left
   interrupt "$run_pid"
-  for _ in $(seq 1 90); do kill -0 "$run_pid" 2>/dev/null || break; sleep 1; done
   wait "$run_pid" 2>/dev/null
-  sleep 1
-  local left; left=$(leftovers)
-  if [ -z "$left" ]; then ok "$1: Ctrl-C left no process"; else
-    fail "$1: left running: $(for p in $left; do tr '\0' ' ' </proc/$p/cmdline | cut -c1-80; echo; done)"
+  for _ in $(seq 1 120); do left=$(leftovers); [ -n "$left" ] || break; sleep 1; done
+  if [ -z "$left" ]; then ok "$1: Ctrl-C stopped everything in $((SECONDS - began)) s, no process left"; else
+    fail "$1: left running after 120 s: $(for p in $left; do tr '\0' ' ' </proc/$p/cmdline | cut -c1-80; echo; done)"
     for p in $left; do kill -TERM "$p" 2>/dev/null; done
   fi
 }
@@ -84,8 +85,11 @@ demo_walk() {
   stop_run "$step. $who"
 }
 
-rm -rf "$clone" "$root_clone"
-git clone -q "$source_repo" "$clone" && chown -R "$user:" "$clone"
+# KEEP_CLONE=1 keeps the user's checkout of an earlier run (then step 1 is a warm start).
+rm -rf "$root_clone"
+if [ "${KEEP_CLONE:-0}" = 1 ] && [ -d "$clone/.git" ]; then git -c safe.directory='*' -C "$clone" pull -q --ff-only && chown -R "$user:" "$clone"; else
+  rm -rf "$clone"; git clone -q "$source_repo" "$clone" && chown -R "$user:" "$clone"
+fi
 echo "[$(stamp)] $clone cloned for $user; logs in $log_dir"
 
 # 1. The user, cold, with the demo and a first compare.
