@@ -1,7 +1,7 @@
 -- 0001 — the tracking schema: projects and API keys, runs, iterations, samples,
 -- triggers, helper functions, the analytics materialized view, and row-level security.
 --
--- Roles (created outside migrations, see scripts/db.sh):
+-- Roles (created outside migrations, see scripts/lib.sh):
 --   the migration role owns every object here and bypasses RLS as owner: it is the admin path;
 --   optruns_service is what the silo connects as: it owns nothing, RLS applies to it, and it
 --   reaches cross-project data only through the SECURITY DEFINER functions named below.

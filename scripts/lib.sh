@@ -8,10 +8,58 @@
 # Their generated passwords live in .data/postgres/credentials.env (mode 600), never in git.
 
 OPTRUNS_ROOT="${OPTRUNS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+# Given, a busy port is an error; not given, the checkout's server keeps the port it was first given (remembered
+# beside its data), 54329 when free.
+OPTRUNS_PG_PORT_GIVEN="${OPTRUNS_PG_PORT:+1}"
 OPTRUNS_PG_PORT="${OPTRUNS_PG_PORT:-54329}"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+# True when something listens on 127.0.0.1:$1.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# $1 when nothing listens there, else a free port picked at random.
+pick_port() {
+  local port="$1"
+  while port_in_use "$port"; do port=$((20000 + RANDOM % 40000)); done
+  printf '%s' "$port"
+}
+
+# Runs "$@" (a long step: restore, build, migrate) with its output in a log, printing the elapsed time every
+# 15 s and when it ends; on failure, the end of the log. $1 says what the step is, $2 is the log.
+timed_step() {
+  local what="$1" step_log="$2" started=$SECONDS pid status
+  shift 2
+  log "$what…"
+  "$@" >"$step_log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    if kill -0 "$pid" 2>/dev/null; then log "  still $what ($((SECONDS - started)) s)"; fi
+  done
+  status=0; wait "$pid" || status=$?
+  if [ "$status" != 0 ]; then tail -n 30 "$step_log" >&2; die "$what failed after $((SECONDS - started)) s (whole output: $step_log)"; fi
+  log "$what: done in $((SECONDS - started)) s"
+}
+
+# Root on a checkout that a normal user owns runs the calling script as that user (after installing what needs
+# root): files root made there (build outputs, logs, the database's files) would lock the owner out of their
+# checkout. A normal user finding files of someone else's in the checkout is told how to take it back.
+run_as_checkout_owner() {
+  local owner home foreign
+  owner=$(stat -c %U "$OPTRUNS_ROOT")
+  if [ "$(id -u)" = 0 ] && [ "$owner" != root ]; then
+    [ -n "${ConnectionStrings__Postgres:-}${ConnectionStrings__PostgresOwner:-}" ] || ensure_postgres_installed
+    home=$(getent passwd "$owner" | cut -d: -f6)
+    log "this checkout belongs to $owner: running as $owner"
+    exec runuser -u "$owner" -- env PATH="$PATH" HOME="$home" USER="$owner" bash "$0" "$@"
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    foreign=$(find "$OPTRUNS_ROOT" -path "$OPTRUNS_ROOT/.git" -prune -o ! -user "$(id -u)" -print -quit 2>/dev/null)
+    [ -z "$foreign" ] || die "$foreign belongs to $(stat -c %U "$foreign"), not to $(id -un): run this as $owner, or take the checkout back with: sudo chown -R $(id -un): $OPTRUNS_ROOT"
+  fi
+}
 
 # Runs a command as the OS user that owns the server: PostgreSQL refuses to run as root.
 as_pg_user() {
@@ -76,7 +124,10 @@ ensure_local_postgres() {
       -E UTF8 --locale=C.UTF-8 >"$home/initdb.log" 2>&1 || { cat "$home/initdb.log" >&2; die "initdb failed"; }
   fi
   PG_STARTED_HERE=0
-  if ! as_pg_user "$bin/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
+  if as_pg_user "$bin/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
+    use_running_postgres_port "$home"
+  else
+    choose_postgres_port "$home"
     log "starting PostgreSQL on 127.0.0.1:$OPTRUNS_PG_PORT"
     as_pg_user "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 start \
       -o "-p $OPTRUNS_PG_PORT -k $home/run -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c fsync=${OPTRUNS_PG_FSYNC:-on}" \
@@ -84,6 +135,32 @@ ensure_local_postgres() {
     PG_STARTED_HERE=1
   fi
   ensure_roles
+}
+
+# This checkout's server is running: connect to the port it listens on (line 4 of postmaster.pid).
+use_running_postgres_port() {
+  local running
+  running=$(sed -n 4p "$1/data/postmaster.pid" 2>/dev/null || true)
+  if [[ "$running" =~ ^[0-9]+$ ]] && [ "$running" != "$OPTRUNS_PG_PORT" ]; then
+    [ -z "$OPTRUNS_PG_PORT_GIVEN" ] || log "this checkout's PostgreSQL is already running on port $running (not OPTRUNS_PG_PORT=$OPTRUNS_PG_PORT): using it"
+    OPTRUNS_PG_PORT=$running
+  fi
+  export OPTRUNS_PG_PORT
+}
+
+# The port for starting the server: OPTRUNS_PG_PORT when given (busy: an error naming it), else the remembered
+# one, else 54329; when that one is busy, a free one, remembered in $1/port for the next start.
+choose_postgres_port() {
+  local wanted
+  if [ -n "$OPTRUNS_PG_PORT_GIVEN" ]; then
+    ! port_in_use "$OPTRUNS_PG_PORT" || die "127.0.0.1:$OPTRUNS_PG_PORT is in use by another process: set OPTRUNS_PG_PORT to a free port, or unset it to let scripts/run pick one"
+  else
+    wanted=$(cat "$1/port" 2>/dev/null || echo "$OPTRUNS_PG_PORT")
+    OPTRUNS_PG_PORT=$(pick_port "$wanted")
+    [ "$OPTRUNS_PG_PORT" = "$wanted" ] || log "port $wanted is in use: PostgreSQL gets port $OPTRUNS_PG_PORT (remembered in $1/port; OPTRUNS_PG_PORT overrides it)"
+  fi
+  printf '%s\n' "$OPTRUNS_PG_PORT" >"$1/port"
+  export OPTRUNS_PG_PORT
 }
 
 stop_local_postgres() {
@@ -133,11 +210,18 @@ ensure_chromium() {
   apt_install "the browser tests need /usr/bin/chromium" chromium fonts-liberation
 }
 
-# Builds the solution once; later steps run the built binaries without rebuilding.
+# Builds the solution once; later steps run the built binaries without rebuilding. Restore and build are timed
+# steps (the first restore downloads every package). No MSBuild node outlives the build (no node reuse); with
+# $2 = --no-compiler-server not the shared compiler (VBCSCompiler) either, so scripts/run, started and stopped,
+# leaves no process behind. (scripts/test keeps the compiler server: it compiles several times faster.)
 build_solution() {
-  log "building ($1)"
-  dotnet build "$OPTRUNS_ROOT/OptimizationRuns.sln" -c "$1" -nologo -v quiet -clp:ErrorsOnly >&2 \
-    || die "build failed"
+  local sln="$OPTRUNS_ROOT/OptimizationRuns.sln" logs="$OPTRUNS_ROOT/.data/logs" servers=()
+  [ "${2:-}" != --no-compiler-server ] || servers=(-p:UseSharedCompilation=false)
+  mkdir -p "$logs"
+  timed_step "restoring packages" "$logs/restore.log" \
+    dotnet restore "$sln" -nologo -v quiet -nodeReuse:false
+  timed_step "building ($1)" "$logs/build.log" \
+    dotnet build "$sln" -c "$1" --no-restore -nologo -v quiet -clp:ErrorsOnly -nodeReuse:false "${servers[@]}"
 }
 
 silo_dll() { printf '%s' "$OPTRUNS_ROOT/src/Silo/bin/$1/net10.0/OptimizationRuns.Silo.dll"; }
@@ -147,7 +231,7 @@ gateway_dll() { printf '%s' "$OPTRUNS_ROOT/src/Gateway/bin/$1/net10.0/Optimizati
 migrate_up() {
   [ -n "${ConnectionStrings__PostgresOwner:-}" ] || {
     log "ConnectionStrings__PostgresOwner is not set: assuming the schema is migrated"; return; }
-  dotnet "$(silo_dll "$1")" migrate up >&2 || die "migrations failed"
+  timed_step "applying migrations" "$OPTRUNS_ROOT/.data/logs/migrate.log" dotnet "$(silo_dll "$1")" migrate up
 }
 
 # Stops the processes whose ids a script collected in its array `pids` (TERM, up to 30 s, then KILL), and empties it.

@@ -17,7 +17,7 @@ public static class GatewayServices
     {
         var maxBody = builder.Configuration.GetValue("Gateway:MaxBodyBytes", DefaultMaxBodyBytes);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBody);
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Customize);
         builder.Services.AddExceptionHandler<ErrorResponses>();
         // Malformed bodies throw, so ErrorResponses answers them with problem details naming the field.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

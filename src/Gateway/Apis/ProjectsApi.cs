@@ -1,5 +1,8 @@
+using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OptimizationRuns.Gateway.Auth;
+using OptimizationRuns.Gateway.Contracts;
+using OptimizationRuns.Gateway.OpenApi;
 using OptimizationRuns.Grains.Projects;
 
 namespace OptimizationRuns.Gateway.Apis;
@@ -13,6 +16,13 @@ public static class ProjectsApi
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapPost("/", CreateProjectAsync).WithName("CreateProject").WithSummary("Create a project")
             .ProducesValidationProblem();
+        api.MapGet("/", ListProjectsAsync).WithName("ListProjects")
+            .WithSummary("The projects, newest first, with their key counts")
+            .WithPageLimit(DefaultProjects, MaxProjects).ProducesValidationProblem();
+        api.MapGet("/{projectId:guid}", GetProjectAsync).WithName("GetProject").WithSummary("A project, with its key counts");
+        api.MapGet("/{projectId:guid}/api-keys", ListApiKeysAsync).WithName("ListApiKeys")
+            .WithSummary("The project's API keys, oldest first: id, name, prefix, created, last used, revoked — never the key")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/{projectId:guid}/api-keys", CreateApiKeyAsync).WithName("CreateApiKey")
             .WithSummary("Create an API key; the key is in this answer only").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapDelete("/{projectId:guid}/api-keys/{keyId:guid}", RevokeApiKeyAsync).WithName("RevokeApiKey")
@@ -30,6 +40,47 @@ public static class ProjectsApi
 
         var project = await cluster.GetGrain<IProjectAdminGrain>(0).CreateProjectAsync(request.Id, request.Name, cancellationToken);
         return TypedResults.Created($"/api/projects/{project.Id}", new ProjectResponse(project.Id, project.Name, project.CreatedAt));
+    }
+
+    private const int DefaultProjects = 50;
+    private const int MaxProjects = 100;
+
+    public static async Task<Results<Ok<ListResponse<ProjectListingResponse>>, ValidationProblem>> ListProjectsAsync(
+        [Description("How many, 1–100 (default 50)")] string? limit,
+        [Description("The nextCursor of the previous page")] string? cursor,
+        IClusterClient cluster, CancellationToken cancellationToken)
+    {
+        var parameters = new QueryParameters();
+        var count = parameters.Limit(limit, DefaultProjects, MaxProjects);
+        ProjectPosition? after = null;
+        if (cursor is { Length: > 0 } && !Cursors.TryDecode(cursor, out after))
+        {
+            parameters.Add("cursor", "Not a cursor of this list.");
+        }
+
+        if (!parameters.Valid)
+        {
+            return TypedResults.ValidationProblem(parameters.Errors);
+        }
+
+        // One more than the page says whether there is a next one.
+        var projects = await cluster.GetGrain<IProjectAdminGrain>(0).ListProjectsAsync(count + 1, after, cancellationToken);
+        var page = projects.Take(count).ToList();
+        var next = projects.Count > count ? Cursors.Encode(new ProjectPosition(page[^1].CreatedAt, page[^1].Id)) : null;
+        return TypedResults.Ok(new ListResponse<ProjectListingResponse>(page.Select(ProjectListingResponse.From).ToList(), next));
+    }
+
+    public static async Task<Results<Ok<ProjectListingResponse>, NotFound>> GetProjectAsync(
+        Guid projectId, IClusterClient cluster, CancellationToken cancellationToken) =>
+        await cluster.GetGrain<IProjectAdminGrain>(0).GetProjectAsync(projectId, cancellationToken) is { } project
+            ? TypedResults.Ok(ProjectListingResponse.From(project))
+            : TypedResults.NotFound();
+
+    public static async Task<Ok<ListResponse<ApiKeyListingResponse>>> ListApiKeysAsync(
+        Guid projectId, IClusterClient cluster, CancellationToken cancellationToken)
+    {
+        var keys = await cluster.GetGrain<IProjectAdminGrain>(0).ListApiKeysAsync(projectId, cancellationToken);
+        return TypedResults.Ok(new ListResponse<ApiKeyListingResponse>(keys.Select(ApiKeyListingResponse.From).ToList(), null));
     }
 
     public static async Task<Created<ApiKeyResponse>> CreateApiKeyAsync(
@@ -68,3 +119,18 @@ public sealed record CreateApiKeyRequest
 
 /// <summary>A new API key: <c>key</c> is shown this once.</summary>
 public sealed record ApiKeyResponse(Guid Id, string Key, string Prefix);
+
+/// <summary>A project as the admin lists it: <c>apiKeys</c> counts every key, <c>activeApiKeys</c> those not revoked.</summary>
+public sealed record ProjectListingResponse(Guid Id, string Name, DateTimeOffset CreatedAt, long ApiKeys, long ActiveApiKeys)
+{
+    public static ProjectListingResponse From(ProjectListing project) =>
+        new(project.Id, project.Name, project.CreatedAt, project.ApiKeys, project.ActiveApiKeys);
+}
+
+/// <summary>An API key as listed: <c>prefix</c> tells it apart; the key itself is never shown again.</summary>
+public sealed record ApiKeyListingResponse(
+    Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt)
+{
+    public static ApiKeyListingResponse From(ApiKeyInfo key) =>
+        new(key.Id, key.Name, key.Prefix, key.CreatedAt, key.LastUsedAt, key.RevokedAt);
+}

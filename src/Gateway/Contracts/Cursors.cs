@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
+using OptimizationRuns.Grains.Projects;
 using OptimizationRuns.Grains.Queries;
 
 namespace OptimizationRuns.Gateway.Contracts;
@@ -63,6 +64,23 @@ public static class Cursors
     public static string EncodeTrace(SamplePosition position) => EncodeSample("trace", position);
 
     public static bool TryDecodeTrace(string cursor, out SamplePosition? position) => TryDecodeSample(cursor, "trace", out position);
+
+    public static string Encode(ProjectPosition position) =>
+        Pack("projects", position.CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture), position.Id.ToString("N"));
+
+    public static bool TryDecode(string cursor, out ProjectPosition? position)
+    {
+        position = null;
+        if (Unpack(cursor, "projects", 2) is not [var ticksText, var idText] || !Guid.TryParseExact(idText, "N", out var id)
+            || !long.TryParse(ticksText, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+            || ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks)
+        {
+            return false;
+        }
+
+        position = new ProjectPosition(new DateTimeOffset(ticks, TimeSpan.Zero), id);
+        return true;
+    }
 
     private static string EncodeSample(string list, SamplePosition position) => Pack(list, position.RunId.ToString("N"),
         position.Iteration.ToString(CultureInfo.InvariantCulture), position.SampleIndex.ToString(CultureInfo.InvariantCulture));

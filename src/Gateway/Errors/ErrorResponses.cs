@@ -81,7 +81,7 @@ public sealed partial class ErrorResponses(ILogger<ErrorResponses> logger) : IEx
     {
         if (bad.InnerException is not JsonException json)
         {
-            return new() { ["body"] = [bad.Message] };
+            return DescribeParameter(bad.Message) ?? new() { ["body"] = [bad.Message] };
         }
 
         var path = json.Path is { Length: > 0 } p ? p.TrimStart('$').TrimStart('.') : "";
@@ -96,6 +96,37 @@ public sealed partial class ErrorResponses(ILogger<ErrorResponses> logger) : IEx
             : $"Not valid JSON for this field ({json.Message.Split(" Path:")[0]})";
         return new() { [path.Length > 0 ? path : "body"] = [message] };
     }
+
+    // A query, route or header parameter the binder could not convert or found missing is named as the parameter.
+    private static Dictionary<string, string[]>? DescribeParameter(string message)
+    {
+        if (BindFailed().Match(message) is { Success: true } failed)
+        {
+            return new() { [failed.Groups["name"].Value] = [$"Must be {Expected(failed.Groups["type"].Value)} (got \"{failed.Groups["value"].Value}\")."] };
+        }
+
+        return RequiredMissing().Match(message) is { Success: true } missing
+            ? new() { [missing.Groups["name"].Value] = ["Required."] }
+            : null;
+    }
+
+    private static string Expected(string type) => type.Replace("Nullable<", "").TrimEnd('>') switch
+    {
+        "int" or "long" or "short" or "Int32" or "Int64" => "a whole number",
+        "double" or "decimal" or "float" => "a number",
+        "bool" or "Boolean" => "true or false",
+        "Guid" => "a UUID",
+        "DateTimeOffset" or "DateTime" => "an ISO-8601 time",
+        var other => $"a valid {other}",
+    };
+
+    // Failed to bind parameter "Nullable<long> after" from "abc".
+    [GeneratedRegex("""^Failed to bind parameter "(?<type>[^"]+) (?<name>[^" ]+)" from "(?<value>[^"]*)"\.""")]
+    private static partial Regex BindFailed();
+
+    // Required parameter "string a" was not provided from query string.
+    [GeneratedRegex("""^Required parameter "(?:[^"]+ )?(?<name>[^" ]+)" was not provided""")]
+    private static partial Regex RequiredMissing();
 
     // "JSON deserialization for type 'X' was missing required properties including: 'iteration', 'sampleIndex'."
     [GeneratedRegex("missing required properties including: (?:'(?<name>[^']+)'(?:, )?)+")]

@@ -8,8 +8,8 @@ using Orleans.Hosting;
 namespace OptimizationRuns.Grains.Analytics;
 
 /// <summary>
-/// Refreshes the analytics view: a grain timer every <see cref="AnalyticsOptions.RefreshPeriod"/> while active,
-/// and a reminder that reactivates the grain (and so its timer) on another silo when its silo is gone.
+/// Refreshes the analytics view: a grain timer every <see cref="AnalyticsOptions.RefreshPeriod"/> while active, a
+/// one-shot timer <see cref="AnalyticsOptions.RefreshAfterRunEnds"/> after a run ended, and a reminder that reactivates the grain (and so its timer) on another silo when its silo is gone.
 /// </summary>
 /// <remarks>
 /// Reentrant, so callers can queue behind a running refresh; <see cref="_gate"/> lets one refresh run at a time
@@ -25,6 +25,8 @@ public sealed class AnalyticsRefreshGrain(
     private const string KeepAliveReminder = "analytics-refresh";
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly TimeSpan _period = options.Value.RefreshPeriod;
+    private readonly TimeSpan _afterRunEnds = options.Value.RefreshAfterRunEnds;
+    private IGrainTimer? _requested;
     private long _started;
     private Task<DateTimeOffset>? _last;
 
@@ -62,6 +64,23 @@ public sealed class AnalyticsRefreshGrain(
 
     /// <summary>Nothing to do: being activated started the timer.</summary>
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public Task RequestRefreshAsync()
+    {
+        if (_afterRunEnds <= TimeSpan.Zero || _requested is not null)
+        {
+            return Task.CompletedTask;
+        }
+
+        _requested = this.RegisterGrainTimer(static async (grain, _) =>
+        {
+            grain._requested?.Dispose();
+            grain._requested = null;
+            await grain.RefreshOnScheduleAsync();
+        }, this, new GrainTimerCreationOptions { DueTime = _afterRunEnds, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = true });
+        return Task.CompletedTask;
+    }
 
     /// <inheritdoc />
     public async Task<DateTimeOffset> RefreshAsync(CancellationToken cancellationToken = default)

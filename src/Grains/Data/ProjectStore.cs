@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using OptimizationRuns.Grains.Projects;
 
 namespace OptimizationRuns.Grains.Data;
 
@@ -11,6 +12,12 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource)
     private const string CreateKeySql = "SELECT admin_create_api_key(@ProjectId, @Name, @Prefix, @KeyHash)";
 
     private const string RevokeKeySql = "SELECT admin_revoke_api_key(@ProjectId, @KeyId)";
+
+    private const string ListProjectsSql = """
+        SELECT id, name, created_at, api_keys, active_api_keys FROM admin_list_projects(@Limit, @AfterCreatedAt, @AfterId, @Id)
+        """;
+
+    private const string ListKeysSql = "SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM admin_list_api_keys(@ProjectId)";
 
     private const string AuthenticateSql = "SELECT project_id FROM authenticate_api_key(@KeyHash)";
 
@@ -48,6 +55,30 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<bool>(
             new CommandDefinition(RevokeKeySql, new { ProjectId = projectId, KeyId = keyId }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>A page of projects, newest first, after the one at <paramref name="after"/>.</summary>
+    public async Task<IReadOnlyList<ProjectListing>> ListProjectsAsync(int limit, ProjectPosition? after, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<ProjectListing>(new CommandDefinition(ListProjectsSql,
+            new { Limit = limit, AfterCreatedAt = after?.CreatedAt, AfterId = after?.Id, Id = (Guid?)null }, cancellationToken: cancellationToken));
+        return rows.AsList();
+    }
+
+    public async Task<ProjectListing?> GetProjectAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<ProjectListing>(new CommandDefinition(ListProjectsSql,
+            new { Limit = 1, AfterCreatedAt = (DateTimeOffset?)null, AfterId = (Guid?)null, Id = (Guid?)id }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync(Guid projectId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<ApiKeyInfo>(
+            new CommandDefinition(ListKeysSql, new { ProjectId = projectId }, cancellationToken: cancellationToken));
+        return rows.AsList();
     }
 
     public async Task<Guid?> AuthenticateAsync(byte[] keyHash, CancellationToken cancellationToken)

@@ -38,4 +38,24 @@ public sealed class ProjectAdminGrain(ProjectStore store, ILogger<ProjectAdminGr
 
         return revoked;
     }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ProjectListing>> ListProjectsAsync(int limit, ProjectPosition? after, CancellationToken cancellationToken = default) =>
+        store.ListProjectsAsync(limit, after, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ProjectListing?> GetProjectAsync(Guid projectId, CancellationToken cancellationToken = default) =>
+        store.GetProjectAsync(projectId, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync(Guid projectId, CancellationToken cancellationToken = default)
+    {
+        var keys = await store.ListApiKeysAsync(projectId, cancellationToken);
+        if (keys.Count == 0 && await store.GetProjectAsync(projectId, cancellationToken) is null)
+        {
+            throw new ProjectNotFoundException(projectId);
+        }
+
+        return keys;
+    }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using OptimizationRuns.Grains.Analytics;
 using OptimizationRuns.Grains.Data;
 
 namespace OptimizationRuns.Grains.Runs;
@@ -109,6 +110,8 @@ public sealed partial class RunGrain
         if (run.Status.IsEnded())
         {
             await StopLiveTimersAsync();
+            // The project's analytics changed: have them refreshed soon rather than at the next scheduled refresh.
+            await GrainFactory.GetGrain<IAnalyticsRefreshGrain>(0).RequestRefreshAsync();
         }
         else if (run.Status is RunStatus.Running)
         {

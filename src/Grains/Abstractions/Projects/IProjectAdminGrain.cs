@@ -11,6 +11,16 @@ public interface IProjectAdminGrain : IGrainWithIntegerKey
 
     /// <summary>Revokes a key of the project; false when the project has no such key.</summary>
     Task<bool> RevokeApiKeyAsync(Guid projectId, Guid keyId, CancellationToken cancellationToken = default);
+
+    /// <summary>Up to <paramref name="limit"/> projects newest first, after <paramref name="after"/> (a page's last one).</summary>
+    Task<IReadOnlyList<ProjectListing>> ListProjectsAsync(int limit, ProjectPosition? after, CancellationToken cancellationToken = default);
+
+    /// <summary>The project; null when there is none.</summary>
+    Task<ProjectListing?> GetProjectAsync(Guid projectId, CancellationToken cancellationToken = default);
+
+    /// <summary>The project's keys, oldest first, revoked ones included (never the key or its hash).</summary>
+    /// <exception cref="ProjectNotFoundException">No such project.</exception>
+    Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync(Guid projectId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Resolves API keys to projects, with a short-lived cache in each silo.</summary>
@@ -26,6 +36,33 @@ public sealed record ProjectInfo(
     [property: Id(0)] Guid Id,
     [property: Id(1)] string Name,
     [property: Id(2)] DateTimeOffset CreatedAt);
+
+/// <summary>A project as the admin lists it, with how many keys it has and how many of them are not revoked.</summary>
+[GenerateSerializer, Immutable, Alias("projects.ProjectListing")]
+public sealed record ProjectListing
+{
+    [Id(0)] public required Guid Id { get; init; }
+    [Id(1)] public required string Name { get; init; }
+    [Id(2)] public required DateTimeOffset CreatedAt { get; init; }
+    [Id(3)] public long ApiKeys { get; init; }
+    [Id(4)] public long ActiveApiKeys { get; init; }
+}
+
+/// <summary>Where a page of projects ended: its last project's creation time and id.</summary>
+[GenerateSerializer, Immutable, Alias("projects.ProjectPosition")]
+public sealed record ProjectPosition([property: Id(0)] DateTimeOffset CreatedAt, [property: Id(1)] Guid Id);
+
+/// <summary>An API key as listed: what tells it apart and when it was used, never the key itself.</summary>
+[GenerateSerializer, Immutable, Alias("projects.ApiKeyInfo")]
+public sealed record ApiKeyInfo
+{
+    [Id(0)] public required Guid Id { get; init; }
+    [Id(1)] public required string Name { get; init; }
+    [Id(2)] public required string Prefix { get; init; }
+    [Id(3)] public required DateTimeOffset CreatedAt { get; init; }
+    [Id(4)] public DateTimeOffset? LastUsedAt { get; init; }
+    [Id(5)] public DateTimeOffset? RevokedAt { get; init; }
+}
 
 /// <summary>A new API key: <see cref="Key"/> is shown once and stored only as a hash.</summary>
 [GenerateSerializer, Immutable, Alias("projects.NewApiKey")]
