@@ -19,7 +19,9 @@ public sealed class MigrationTests
     public void EveryMigrationIsEmbeddedWithItsDownScript()
     {
         Assert.True(All.Count >= 2, "the tracking schema and the Orleans tables");
-        Assert.Equal(Enumerable.Range(1, All.Count), All.Select(m => m.Version));
+        // Strictly increasing from 0001; numbers are handed out ahead, so a branch may lack one that another adds.
+        Assert.Equal(1, All[0].Version);
+        Assert.All(All.Zip(All.Skip(1)), pair => Assert.True(pair.First.Version < pair.Second.Version));
         Assert.All(All, m => Assert.False(string.IsNullOrWhiteSpace(m.DownSql)));
     }
 
@@ -90,7 +92,7 @@ public sealed class MigrationTests
     public async Task AFailingMigrationLeavesNothingBehind()
     {
         await using var database = await ScratchDatabase.CreateAsync();
-        var broken = All.Append(new Migration(All.Count + 1, "broken",
+        var broken = All.Append(new Migration(All[^1].Version + 1, "broken",
             "CREATE TABLE half_done (id int); SELECT 1/0;", "DROP TABLE half_done;")).ToList();
 
         await Assert.ThrowsAsync<PostgresException>(() =>

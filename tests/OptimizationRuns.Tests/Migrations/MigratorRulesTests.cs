@@ -25,13 +25,13 @@ public sealed class MigratorRulesTests
         var concurrent = Next(
             $"""
             {Migration.NoTransactionMarker}
-            -- Concurrently, so writers to the samples table are not blocked while it builds.
-            DROP INDEX CONCURRENTLY IF EXISTS samples_latency_idx;
-            CREATE INDEX CONCURRENTLY samples_latency_idx ON optimization_samples (latency_ms);
+            -- Concurrently, so writers to the runs table are not blocked while it builds.
+            DROP INDEX CONCURRENTLY IF EXISTS runs_error_idx;
+            CREATE INDEX CONCURRENTLY runs_error_idx ON optimization_runs (error_message);
             """,
             $"""
             {Migration.NoTransactionMarker}
-            DROP INDEX CONCURRENTLY IF EXISTS samples_latency_idx;
+            DROP INDEX CONCURRENTLY IF EXISTS runs_error_idx;
             """);
         var migrator = MigratorFor(database, [.. All, concurrent]);
 
@@ -39,11 +39,11 @@ public sealed class MigratorRulesTests
 
         await using var connection = await database.OpenOwnerAsync();
         Assert.True(await connection.ExecuteScalarAsync<bool>(
-            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'samples_latency_idx'::regclass"));
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'runs_error_idx'::regclass"));
         Assert.True((await migrator.StatusAsync(CancellationToken.None))[^1].Applied);
 
         Assert.Equal(1, await migrator.DownAsync(1, CancellationToken.None));
-        Assert.Null(await connection.ExecuteScalarAsync<string?>("SELECT to_regclass('samples_latency_idx')::text"));
+        Assert.Null(await connection.ExecuteScalarAsync<string?>("SELECT to_regclass('runs_error_idx')::text"));
         Assert.False((await migrator.StatusAsync(CancellationToken.None))[^1].Applied);
     }
 
@@ -51,8 +51,8 @@ public sealed class MigratorRulesTests
     public async Task WithoutTheMarkerAConcurrentIndexIsRefusedInsideTheTransaction()
     {
         await using var database = await ScratchDatabase.CreateAsync();
-        var unmarked = Next("CREATE INDEX CONCURRENTLY samples_latency_idx ON optimization_samples (latency_ms);",
-            "DROP INDEX samples_latency_idx;");
+        var unmarked = Next("CREATE INDEX CONCURRENTLY runs_error_idx ON optimization_runs (error_message);",
+            "DROP INDEX runs_error_idx;");
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => MigratorFor(database, [.. All, unmarked]).UpAsync(CancellationToken.None));
 
