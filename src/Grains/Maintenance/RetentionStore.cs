@@ -4,7 +4,7 @@ using OptimizationRuns.Grains.Data;
 
 namespace OptimizationRuns.Grains.Maintenance;
 
-/// <summary>The retention policy and the expired runs, through migration 0011's admin-path functions.</summary>
+/// <summary>The retention policy and the expired runs, through migration 0010's admin-path functions.</summary>
 public sealed class RetentionStore(NpgsqlDataSource dataSource)
 {
     private const string GetSql = "SELECT retention_days FROM project_config WHERE id = @ProjectId";

@@ -11,15 +11,24 @@ using Xunit.Abstractions;
 namespace OptimizationRuns.Tests.Migrations;
 
 /// <summary>
-/// Migration 0010 on a populated database: samples move into the hash-partitioned table with every row kept, while a
+/// The partitioning procedure (migrations/procedures/samples_partitioned_by_run), applied through the migrator as the
+/// next migration, on a populated database: samples move into the hash-partitioned table with every row kept, while a
 /// writer keeps inserting and deleting; its down script brings back the plain table, the same rows and the same catalog.
 /// </summary>
 public sealed class PartitionMigrationTests(ITestOutputHelper output)
 {
-    private const int PartitionVersion = 10;
-    private static readonly IReadOnlyList<Migration> All = MigrationCatalog.Load();
-    private static readonly IReadOnlyList<Migration> Before = All.Where(m => m.Version < PartitionVersion).ToList();
-    private static readonly IReadOnlyList<Migration> Through = All.Where(m => m.Version <= PartitionVersion).ToList();
+    private static readonly IReadOnlyList<Migration> Before = MigrationCatalog.Load();
+    private static readonly IReadOnlyList<Migration> Through = [.. Before, Procedure()];
+
+    // Read from the checkout (tests run from tests/OptimizationRuns.Tests/bin/<Configuration>/net10.0/).
+    private static Migration Procedure()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        var folder = Path.Combine(root, "migrations", "procedures");
+        return new Migration(Before[^1].Version + 1, "samples_partitioned_by_run",
+            File.ReadAllText(Path.Combine(folder, "samples_partitioned_by_run.up.sql")),
+            File.ReadAllText(Path.Combine(folder, "samples_partitioned_by_run.down.sql")));
+    }
 
     [Fact]
     public async Task APopulatedDatabaseIsPartitionedWithEveryRowKeptAndDownRestoresThePlainTable()

@@ -1,4 +1,4 @@
--- 0011 — per-project retention (retentionDays, set through the admin API): finished runs older than the limit are
+-- 0010 — per-project retention (retentionDays, set through the admin API): finished runs older than the limit are
 -- exported and then deleted by the retention grain (src/Grains/Maintenance). NULL keeps everything, as before.
 
 ALTER TABLE project_config ADD COLUMN retention_days integer CHECK (retention_days BETWEEN 1 AND 36500);

@@ -1,5 +1,9 @@
 -- optruns:no-transaction
--- 0010 — optimization_samples becomes hash-partitioned by run_id (16 partitions), online.
+-- An online procedure, not (yet) a numbered migration: optimization_samples becomes hash-partitioned by run_id
+-- (16 partitions). Run as the owner with `psql -v ON_ERROR_STOP=1 -f` (no psql meta-commands; each statement
+-- commits by itself), or as a migration: it is written as one, marker and all, and
+-- tests/…/Migrations/PartitionMigrationTests.cs applies it through the migrator. docs/operations.md says what
+-- adopting it as a migration still needs.
 --
 -- Why by run and not by time: docs/operations.md ("Partitioned samples") and BENCHMARKS.md ("Scale and operations").
 -- In short: a unique key of a partitioned table must contain the partition key, so partitions by the sample's time
@@ -128,7 +132,7 @@ BEGIN
     ALTER INDEX optimization_samples_by_run_trace_idx RENAME TO optimization_samples_trace_idx;
     ALTER INDEX optimization_samples_by_run_examples_idx RENAME TO optimization_samples_examples_idx;
     ALTER INDEX optimization_samples_by_run_unnamed_examples_idx RENAME TO optimization_samples_unnamed_examples_idx;
-    COMMENT ON TABLE optimization_samples IS 'hash-partitioned by run_id, 16 partitions (0010)';
+    COMMENT ON TABLE optimization_samples IS 'hash-partitioned by run_id, 16 partitions (migrations/procedures/samples_partitioned_by_run)';
     COMMENT ON INDEX optimization_samples_pk IS 'GET /runs/{id}/samples keyset (iteration, sample_index); retry identity';
     COMMENT ON CONSTRAINT optimization_samples_iteration_fk ON optimization_samples IS 'cascade: iteration → samples';
     COMMENT ON INDEX optimization_samples_trace_idx IS 'GET /traces/{traceId}/samples';
