@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Run analysis benchmark: GET …/trajectory and …/examples on a heavy MIPROv2 run (50 trials, 13,000 samples), and
-# GET …/export of a 1,000,000-sample run in both formats, through the real gateway and silo processes. Sets up a
+# Run analysis benchmark at the size of a heavy MIPROv2 run (50 trials, 4 predictors with 10 instruction and 10 demo-set
+# candidates each, full evaluations of 1,000 examples: 13,000 samples): GET …/trajectory, …/candidates, …/examples,
+# /compare and /compare/examples, and GET …/export of a 1,000,000-sample run in both formats, through the real gateway
+# and silo processes; next to each, its SQL baseline measured in the same invocation (bench/Queries analysis-baseline:
+# the silo's data classes in-process, the same statements under the same role, no grain or HTTP; for the export, one
+# COPY … TO STDOUT of the same rows). Sets up a
 # database of its own on this checkout's local PostgreSQL, builds Release, starts one silo and one gateway on their own
 # ports, makes a project and key through the admin API, loads the runs with SQL as the schema owner (INSERT … SELECT
 # over generate_series: no client in between), measures, stops everything and drops the database. Latencies are
@@ -62,6 +66,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ "$skip_load" = 0 ] || [ -n "$database" ] || die "--skip-load needs --database"
+[ "$background_runs" -ge 1 ] || die "--background-runs must be at least 1: the first is the other side of /compare"
 command -v curl >/dev/null || die "curl is needed"
 
 database="${database:-optruns_abench_$$}"
@@ -91,7 +96,7 @@ owner_psql() {
     -U optruns_owner -d "$database" "$@"
 }
 
-for project in src/Silo/OptimizationRuns.Silo.csproj src/Gateway/OptimizationRuns.Gateway.csproj; do
+for project in src/Silo/OptimizationRuns.Silo.csproj src/Gateway/OptimizationRuns.Gateway.csproj bench/Queries/OptimizationRuns.Bench.Queries.csproj; do
   log "building $project ($CONFIGURATION)"
   dotnet build "$OPTRUNS_ROOT/$project" -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly >&2 || die "build failed: $project"
 done
@@ -168,9 +173,24 @@ INSERT INTO optimization_runs (id, project_id, run_name, optimizer_type, status,
 VALUES ('$2', '$1', 'bench-analysis-$2', 'miprov2', 'running', now() - interval '2 hours');
 INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, params, started_at, completed_at)
 SELECT '$2', '$1', i, kind,
-       jsonb_build_object('predictors', jsonb_build_object('0', jsonb_build_object('instruction', i % 7, 'demos', i % 5))),
+       jsonb_build_object('predictors', (SELECT jsonb_object_agg(p::text, jsonb_build_object(
+           'instruction', CASE WHEN i = 0 THEN 0 ELSE floor(random() * 10)::int END,
+           'demos', CASE WHEN i = 0 THEN 0 ELSE floor(random() * 10)::int END)) FROM generate_series(0, 3 + i * 0) p)),
        now() - interval '1 hour' + i * interval '1 minute', now() - interval '1 hour' + i * interval '1 minute' + interval '40 seconds'
 FROM trials;
+-- 4 predictors × (10 instructions of ~60–100 words + 10 demo sets of 4 demos), as MIPROv2 proposes them.
+INSERT INTO optimization_candidates (run_id, project_id, predictor, kind, idx, text, demos)
+SELECT '$2'::uuid, '$1'::uuid, p::text, 'instruction', c,
+       (SELECT string_agg(w[1 + floor(random() * cardinality(w))::int], ' ') FROM words, generate_series(1, 60 + (p * 10 + c) % 41)), NULL::jsonb
+FROM generate_series(0, 3) p, generate_series(0, 9) c
+UNION ALL
+SELECT '$2'::uuid, '$1'::uuid, p::text, 'demos', c, NULL,
+       (SELECT jsonb_agg(jsonb_build_object(
+            'question', (SELECT string_agg(w[1 + floor(random() * cardinality(w))::int], ' ') FROM words, generate_series(1, 15 + d * 0)),
+            'context', (SELECT string_agg(w[1 + floor(random() * cardinality(w))::int], ' ') FROM words, generate_series(1, 20 + d * 0)),
+            'answer', (SELECT w[1 + floor(random() * cardinality(w))::int + d * 0] FROM words)))
+        FROM generate_series(1, 4 + (p * 10 + c) * 0) d)
+FROM generate_series(0, 3) p, generate_series(0, 9) c;
 INSERT INTO optimization_samples (run_id, project_id, iteration, sample_index, example_id, inputs, expected, prediction,
     score, success, error, latency_ms, prompt_tokens, completion_tokens, cost_usd, trace_id, span_id, created_at)
 SELECT '$2', '$1', t.i, k, x.example_id, x.inputs, x.expected,
@@ -203,23 +223,26 @@ if [ "$skip_load" = 0 ]; then
   heavy_run=$(uuid)
   export_run=$(uuid)
   start=$(date +%s.%N)
-  log "loading the heavy run (50 trials, 13,000 samples) and $background_runs others like it"
+  other_run=$(uuid)
+  log "loading the heavy run (50 trials, 13,000 samples) and $background_runs others like it (the first: the other side of /compare)"
   load_run_sql "$project" "$heavy_run" 50 1000 75 5 0.11 | owner_psql
   for n in $(seq 1 "$background_runs"); do
-    load_run_sql "$project" "$(uuid)" 50 1000 75 5 "0.$n" | owner_psql
+    if [ "$n" = 1 ]; then run=$other_run; else run=$(uuid); fi
+    load_run_sql "$project" "$run" 50 1000 75 5 "0.$n" | owner_psql
   done
   log "loading the export run: $export_samples samples in 100 iterations"
   load_run_sql "$project" "$export_run" 100 $((export_samples / 100)) $((export_samples / 100)) 10 0.77 | owner_psql
   log "VACUUM ANALYZE"
   owner_psql -c "VACUUM (ANALYZE) optimization_samples" -c "VACUUM (ANALYZE) optimization_iterations" -c "VACUUM (ANALYZE) optimization_runs"
   load_seconds=$(echo "$(date +%s.%N) - $start" | bc)
-  owner_psql -c "COMMENT ON DATABASE \"$database\" IS 'bench-analysis heavy=$heavy_run export=$export_run project=$project'"
+  owner_psql -c "COMMENT ON DATABASE \"$database\" IS 'bench-analysis heavy=$heavy_run export=$export_run project=$project other=$other_run'"
 else
   comment=$(owner_psql -t -A -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()")
   heavy_run=$(sed -n 's/.*heavy=\([^ ]*\).*/\1/p' <<<"$comment")
   export_run=$(sed -n 's/.*export=\([^ ]*\).*/\1/p' <<<"$comment")
   project=$(sed -n 's/.*project=\([^ ]*\).*/\1/p' <<<"$comment")
-  [ -n "$heavy_run" ] && [ -n "$export_run" ] || die "$database holds no runs of this benchmark"
+  other_run=$(sed -n 's/.*other=\([^ ]*\).*/\1/p' <<<"$comment")
+  [ -n "$heavy_run" ] && [ -n "$export_run" ] && [ -n "$other_run" ] || die "$database holds no runs of this benchmark (of this version)"
 fi
 key=$(admin_post "/api/projects/$project/api-keys" '{"name":"bench-analysis"}' | json_field key)
 [ -n "$key" ] || die "could not create an API key"
@@ -250,11 +273,26 @@ cursor=$(curl -fsS -H "Authorization: Bearer $key" "$run_url/examples?limit=50" 
 flaky_cursor=$(curl -fsS -H "Authorization: Bearer $key" "$run_url/examples?sort=flakiest&limit=50" | json_field nextCursor)
 log "measuring: $warmup warm-up and $requests measured requests per pattern"
 declare -A latency
+compare_url="$base/api/optimization/compare"
 latency[trajectory]=$(measure trajectory "$run_url/trajectory")
+latency[candidates]=$(measure candidates "$run_url/candidates")
+latency[compare]=$(measure compare "$compare_url?a=$heavy_run&b=$other_run")
+latency[compare_baseline]=$(measure compare_baseline "$compare_url?a=$heavy_run&aIteration=0&b=$heavy_run")
+latency[compare_examples]=$(measure compare_examples "$compare_url/examples?a=$heavy_run&b=$other_run&bucket=regressed")
 latency[examples_hardest]=$(measure examples_hardest "$run_url/examples")
 latency[examples_flakiest]=$(measure examples_flakiest "$run_url/examples?sort=flakiest")
 latency[examples_next_page]=$(measure examples_next_page "$run_url/examples?cursor=$cursor" "$run_url/examples?sort=flakiest&cursor=$flaky_cursor")
 latency[examples_kind_full]=$(measure examples_kind_full "$run_url/examples?kind=full&minEvaluations=5")
+
+# ───────────────────────────── SQL baseline ─────────────────────────────
+
+log "SQL baseline: the same reads through the silo's data classes in this process, and COPY of the export run"
+dotnet "$OPTRUNS_ROOT/bench/Queries/bin/$CONFIGURATION/net10.0/OptimizationRuns.Bench.Queries.dll" analysis-baseline \
+  --project "$project" --run "$heavy_run" --other-run "$other_run" --export-run "$export_run" \
+  --requests "$requests" --warmup "$warmup" --copies "$exports" >"$work/sql.out" || die "the SQL baseline failed: $(tail -5 "$work/sql.out")"
+declare -A sql_latency
+while read -r name p50 p95 p99 max; do sql_latency[$name]="$p50 $p95 $p99 $max"; done < <(grep -E '^[a-z_]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$' "$work/sql.out")
+sql_json=$(tail -1 "$work/sql.out")
 
 # ───────────────────────────── export ─────────────────────────────
 
@@ -300,17 +338,20 @@ for format in jsonl csv; do
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+patterns=(trajectory candidates compare compare_baseline compare_examples examples_hardest examples_flakiest examples_next_page examples_kind_full)
 for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || die "process $pid stopped during the benchmark: see $logs/bench-analysis-*.log"; done
 
 # ───────────────────────────── report ─────────────────────────────
 
 echo
-echo "latency through HTTP, ms ($requests sequential requests per pattern after $warmup warm-up; nearest-rank percentiles)"
-printf '%-20s %8s %8s %8s %8s   %s\n' pattern p50 p95 p99 max target
-for pattern in trajectory examples_hardest examples_flakiest examples_next_page examples_kind_full; do
+echo "latency through HTTP, ms ($requests sequential requests per pattern after $warmup warm-up; nearest-rank percentiles),"
+echo "and the same read's SQL baseline (the silo's data classes in-process, same count)"
+printf '%-20s %8s %8s %8s %8s   %8s %8s   %s\n' pattern p50 p95 p99 max "sql p50" "sql p95" target
+for pattern in "${patterns[@]}"; do
   read -r p50 p95 p99 max <<<"${latency[$pattern]}"
-  target=$([ "$pattern" = trajectory ] && echo 10 || echo 20)
-  printf '%-20s %8s %8s %8s %8s   p95 ≤ %s: %s\n' "$pattern" "$p50" "$p95" "$p99" "$max" "$target" \
+  read -r s50 s95 _ _ <<<"${sql_latency[$pattern]:-- - - -}"
+  target=$(case "$pattern" in trajectory|candidates) echo 10 ;; *) echo 20 ;; esac)
+  printf '%-20s %8s %8s %8s %8s   %8s %8s   p95 ≤ %s: %s\n' "$pattern" "$p50" "$p95" "$p99" "$max" "$s50" "$s95" "$target" \
     "$(awk -v p="$p95" -v t="$target" 'BEGIN { print (p <= t) ? "met" : "MISSED" }')"
 done
 echo
@@ -325,12 +366,13 @@ for format in jsonl csv; do
     json_exports+="${json_exports:+,}{\"format\":\"$format\",\"seconds\":$seconds,\"bytes\":$bytes,\"rows\":$rows,\"samples_per_s\":$rate,\"gateway_rss_growth_mb\":$g,\"silo_rss_growth_mb\":$s,\"gateway_cpu_s\":$gc,\"silo_cpu_s\":$sc}"
   done
 done
+grep '^COPY' "$work/sql.out" | sed 's/^/SQL baseline: /'
 echo
 echo "load average before measuring: $load_before; after: $load_after"
 json_latency=""
-for pattern in trajectory examples_hardest examples_flakiest examples_next_page examples_kind_full; do
+for pattern in "${patterns[@]}"; do
   read -r p50 p95 p99 max <<<"${latency[$pattern]}"
   json_latency+="${json_latency:+,}\"$pattern\":{\"p50_ms\":$p50,\"p95_ms\":$p95,\"p99_ms\":$p99,\"max_ms\":$max}"
 done
-printf '{"latency":{%s},"exports":[%s],"data":{"heavy_run_samples":%s,"export_run_samples":%s,"samples_table_mib":%s,"load_seconds":%s},"load_average":{"before":"%s","after":"%s"}}\n' \
-  "$json_latency" "$json_exports" "$heavy_samples" "$export_rows" "$((sample_bytes / 1048576))" "$load_seconds" "$load_before" "$load_after"
+printf '{"latency":{%s},"exports":[%s],"sql":%s,"data":{"heavy_run_samples":%s,"export_run_samples":%s,"samples_table_mib":%s,"load_seconds":%s},"load_average":{"before":"%s","after":"%s"}}\n' \
+  "$json_latency" "$json_exports" "$sql_json" "$heavy_samples" "$export_rows" "$((sample_bytes / 1048576))" "$load_seconds" "$load_before" "$load_after"

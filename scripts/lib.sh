@@ -25,14 +25,18 @@ pg_bindir() {
   printf '%s' "$dir"
 }
 
+# Installs Debian packages: as root directly, else through sudo. $1 says what to do when that fails.
+apt_install() {
+  local hint="$1" sudo=""; shift
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >&2 || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >&2 || die "could not install $*; $hint"
+}
+
 ensure_postgres_installed() {
   if [ -n "$(pg_bindir)" ] && [ -x "$(pg_bindir)/initdb" ]; then return; fi
   log "PostgreSQL server binaries not found: installing Debian's postgresql"
-  local sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -qq >&2 || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql postgresql-contrib >&2 \
-    || die "could not install postgresql; install it, or set ConnectionStrings__Postgres"
+  apt_install "install it, or set ConnectionStrings__Postgres" postgresql postgresql-contrib
   [ -x "$(pg_bindir)/initdb" ] || die "postgresql installed but initdb not found"
 }
 
@@ -120,6 +124,13 @@ export_local_connection_strings() {
   local base="Host=127.0.0.1;Port=$OPTRUNS_PG_PORT;Database=$1"
   export ConnectionStrings__Postgres="$base;Username=optruns_service;Password=$SERVICE_PASSWORD"
   export ConnectionStrings__PostgresOwner="$base;Username=optruns_owner;Password=$OWNER_PASSWORD"
+}
+
+# The browser tests drive Debian's chromium (never a browser download); installs it when missing.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return
+  log "chromium not found: installing Debian's chromium for the dashboard's browser tests"
+  apt_install "the browser tests need /usr/bin/chromium" chromium fonts-liberation
 }
 
 # Builds the solution once; later steps run the built binaries without rebuilding.

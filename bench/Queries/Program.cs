@@ -15,6 +15,11 @@ using OptimizationRuns.Grains.Data;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 DefaultTypeMap.MatchNamesWithUnderscores = true;
+if (args is [AnalysisBaseline.Command, ..])
+{
+    return await AnalysisBaseline.RunAsync(args, CancellationToken.None);
+}
+
 
 BenchOptions options;
 try

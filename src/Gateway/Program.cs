@@ -1,5 +1,6 @@
 using OptimizationRuns.Gateway;
 using OptimizationRuns.Gateway.Apis;
+using OptimizationRuns.Gateway.Dashboard;
 using Scalar.AspNetCore;
 
 // Settings (appsettings.json) come from beside the binary, wherever it is started from.
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddOptimizationRunsClient();
 builder.AddGatewayServices();
 builder.AddGatewayTelemetry();
+builder.AddDashboard();
 
 var app = builder.Build();
 
@@ -15,8 +17,10 @@ app.UseTraceIdHeader();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseBodySizeLimit(app.Configuration.GetValue("Gateway:MaxBodyBytes", GatewayServices.DefaultMaxBodyBytes));
+app.UseDashboardAssets();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseDashboard();
 
 app.MapPrometheusScrapingEndpoint();
 app.MapOpenApi();
@@ -31,6 +35,7 @@ app.MapAnalyticsApi();
 app.MapCandidatesApi();
 app.MapCompareApi();
 app.MapRunAnalysisApi();
+app.MapDashboard();
 
 app.Run();
 

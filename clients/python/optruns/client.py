@@ -548,8 +548,9 @@ class Run:
             query["cursor"] = page["nextCursor"]
 
     def export(self, path: str, *, format: str = "jsonl", what: str = "samples") -> int:
-        """Streams the run's ``samples`` or ``iterations`` as ``jsonl`` or ``csv`` into the file at ``path``
-        (constant memory on both sides); returns the bytes written."""
+        """Streams the run's ``samples``, ``iterations`` or ``candidates`` as ``jsonl`` or ``csv`` into the file
+        at ``path`` (constant memory on both sides); returns the bytes written. A candidate's row holds its
+        predictor, kind, index, text or demos (JSON) and its statistics, flattened (``minibatchMean``, ``fullN``…)."""
         with open(path, "wb") as destination:
             return self.tracker._transport.download(f"/api/optimization/runs/{self.id}/export",
                                                     {"format": format, "what": what}, destination)

@@ -1,6 +1,7 @@
 """DSPy integration: a callback (DSPy's public ``dspy.utils.callback.BaseCallback`` API) and a metric
-wrapper that record an optimizer's compile as a run, each evaluation as an iteration and each
-evaluated example as a sample. Nothing in DSPy is patched, and DSPy itself is an optional import.
+wrapper that record an optimizer's compile as a run, each evaluation as an iteration, each evaluated
+example as a sample and MIPROv2's candidates with their texts. Nothing in DSPy is patched, and DSPy
+itself is an optional import.
 
     import dspy
     from optruns import Tracker
@@ -8,47 +9,50 @@ evaluated example as a sample. Nothing in DSPy is patched, and DSPy itself is an
 
     tracker = Tracker("http://localhost:8080", api_key)
     callback = OptRunsCallback(tracker, dataset_name="hotpotqa-dev")
-    dspy.configure(callbacks=[callback])           # evaluations, module timings
+    dspy.configure(lm=dspy.LM("openai/gpt-4o-mini"), callbacks=[callback])
     optimizer = dspy.MIPROv2(metric=tracked_metric(my_metric), auto="light")
-    best = callback.compile(optimizer, program, trainset=trainset, requires_permission_to_run=False)
+    best = optimizer.compile(program, trainset=trainset)       # DSPy 3.3.1 and later
+    best = callback.compile(optimizer, program, trainset=trainset)  # DSPy 3.3.0 (works on 3.3.1 too)
 
 Which DSPy hooks exist decides how a compile is seen:
 
-* DSPy 3.3 documents ``on_module_*``, ``on_lm_*``, ``on_adapter_*``, ``on_tool_*`` and
-  ``on_evaluate_start/end``; it has no compile hook. ``callback.compile(optimizer, ...)`` brackets the
-  compile itself, calling this callback's ``on_compile_start`` / ``on_compile_end`` with the same
-  arguments DSPy's own compile events use.
-* Newer DSPy (``on_compile_start`` / ``on_compile_end`` on ``BaseCallback``) fires them for every
-  ``Teleprompter.compile``; then ``optimizer.compile(...)`` is tracked as it is, and nested compiles
-  (MIPROv2's bootstrap phase) become progress of the outer run. Using ``callback.compile`` there
-  too is harmless: DSPy's pair for the same optimizer is recognised as the same compile.
+* DSPy 3.3.1 (PR #10120) fires ``on_compile_start`` / ``on_compile_end`` around every
+  ``Teleprompter.compile``: a plain ``optimizer.compile(...)`` is one run, and the nested compiles
+  (MIPROv2's bootstrapping: nine for ``auto="light"``) are progress of that run.
+* DSPy 3.3.0 has no compile events: only ``callback.compile(optimizer, ...)`` is tracked; it calls
+  this callback's ``on_compile_start`` / ``on_compile_end`` itself with the arguments DSPy's own
+  events use. On 3.3.1 DSPy's pair for the same optimizer is recognised as the same compile.
 
 Evaluations are ``on_evaluate_start`` / ``on_evaluate_end`` with MIPROv2's
 ``callback_metadata={"metric_key": "eval_minibatch" | "eval_full"}``: one iteration each, numbered in
-order from 1 — MIPROv2's own trial numbers (trial 1 is the default program's full evaluation, the
-``baseline``). Scores are DSPy percentages and are stored as fractions.
+order from 1, which are MIPROv2's trial numbers (trial 1 is the default program's full evaluation,
+the ``baseline``). DSPy's scores are 100 × the mean metric; they are stored as fractions, divided by
+the metric's ``scale`` too, with DSPy's own value in the iteration's metadata. An evaluation DSPy
+cancels (``max_errors``, 10 by default, items raised) is an iteration without a score, the error in
+its metadata; MIPROv2's 0.0 stand-in for it is never taken as a score.
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
-import hashlib
-import inspect
-import json
 import logging
-import math
 import queue
-import re
 import threading
 import time
 import uuid
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+import weakref
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from . import _dspy_programs as p
 from . import _values as v
+from ._otel import ExampleSpan
 from .client import Run, Tracker
 
 logger = logging.getLogger("optruns.dspy")
+
+example_id = p.example_id
+_signature = p.signature  # kept for callers of the earlier private name
 
 
 def _import_dspy() -> Any:
@@ -70,8 +74,11 @@ except Exception:  # noqa: BLE001
 
 # The key under which an evaluation's call id travels to DSPy's worker threads: dspy.context()
 # overrides are copied into every thread of DSPy's ParallelExecutor, so the metric finds its
-# evaluation even when several optimizations evaluate the same examples at once.
+# evaluation even when several optimizations evaluate the same examples at once. The call id is
+# DSPy's, the same for every callback, so the context is entered once per evaluation (by the first
+# callback to see it) and left when the last one is done with it: contexts stay properly nested.
 CONTEXT_KEY = "optruns_evaluation"
+_contexts: Dict[str, List[Any]] = {}  # Evaluate call id -> [the entered dspy.context, how many callbacks use it]
 
 OPTIMIZER_TYPES = {
     "MIPROv2": "miprov2",
@@ -81,24 +88,29 @@ OPTIMIZER_TYPES = {
     "GEPA": "gepa",
     "SIMBA": "simba",
 }
-_AUTO_RUN_SETTINGS = {"light": (6, 100), "medium": (12, 300), "heavy": (18, 1000)}  # MIPROv2's (n, val_size)
-_PREDICTOR_KEY = re.compile(r"^(\d+)_predictor_(instruction|demos)$")
-_COMPILE_DATA_ARGS = frozenset({"student", "program", "trainset", "valset", "teacher", "devset", "testset"})
+_MAX_KEPT_CALLS = 10_000
+_CANDIDATES_PER_REQUEST = 1000
 
-# Live evaluations by DSPy call id, so a metric call in any thread can find its evaluation.
-_evaluations: Dict[str, "_Evaluation"] = {}
-_programs: Dict[int, List["_Evaluation"]] = {}
-_registry_lock = threading.Lock()
-# The compile being tracked in this thread / task (set by on_compile_start, reset by on_compile_end).
-_current_compile: contextvars.ContextVar[Optional["_Compile"]] = contextvars.ContextVar("optruns_compile", default=None)
+# Every callback alive, so a metric (which DSPy calls without the callback) finds the evaluations
+# each of them tracks. The state itself is per callback.
+_callbacks: "weakref.WeakSet[OptRunsCallback]" = weakref.WeakSet()
+_callbacks_lock = threading.Lock()
+
+
+def _live_callbacks() -> List["OptRunsCallback"]:
+    with _callbacks_lock:
+        return list(_callbacks)
 
 
 class OptRunsCallback(_BaseCallback):  # type: ignore[misc,valid-type]
-    """Records DSPy optimizations in OptimizationRuns.
+    """Records DSPy optimizations in OptimizationRuns. Each callback keeps its own state, so several
+    (other trackers, other projects) can track the same optimization.
 
     :param tracker: where to send the runs
     :param run_name: the run's name (default ``<Program>-<optimizer>-<time>``)
     :param percent: DSPy evaluation scores are percentages (``True`` for DSPy's ``Evaluate``)
+    :param scale: the metric's maximum when it is not wrapped by :func:`tracked_metric` (a wrapped
+        metric's own ``scale`` wins): scores are divided by it into [0, 1]
     :param complete_runs: end the run when the compile ends (completed, or failed with the exception)
     :param flush_timeout: seconds the end of a compile waits for its queued records
     :param run_fields: more fields of :meth:`Tracker.start_run` (``tags``, ``dataset_name`` …)
@@ -110,28 +122,52 @@ class OptRunsCallback(_BaseCallback):  # type: ignore[misc,valid-type]
         *,
         run_name: Optional[str] = None,
         percent: bool = True,
+        scale: float = 1.0,
         complete_runs: bool = True,
         flush_timeout: float = 300.0,
         **run_fields: Any,
     ) -> None:
+        if not scale or scale <= 0:
+            raise ValueError(f"scale must be a positive number, not {scale!r}")
         self.tracker = tracker
         self.run_name = run_name
         self.percent = percent
+        self.scale = float(scale)
         self.complete_runs = complete_runs
         self.flush_timeout = flush_timeout
         self.run_fields = run_fields
-        self._lock = threading.Lock()
-        self._compiles: Dict[str, Tuple[str, "_Compile"]] = {}  # call id -> (role, compile)
-        self._active: List[_Compile] = []
         self.runs: List[Run] = []  # every run this callback created, in order
         self.compiles: List[_Compile] = []  # every compile it tracked (what it recorded, for inspection)
+        self._lock = threading.Lock()
+        self._compiles: Dict[str, Tuple[str, _Compile]] = {}  # compile call id -> (role, compile)
+        self._active: List[_Compile] = []
+        # The compile being tracked in this thread / task (set by on_compile_start, reset by on_compile_end).
+        self._current: contextvars.ContextVar[Optional[_Compile]] = contextvars.ContextVar(
+            f"optruns_compile_{uuid.uuid4().hex[:12]}", default=None)
+        self._evaluations: Dict[str, _Evaluation] = {}  # Evaluate call id -> its evaluation
+        self._programs: Dict[int, List[_Evaluation]] = {}  # id(evaluated program) -> live evaluations of it
+        self._program_calls: Dict[str, _ProgramCall] = {}  # module call id -> an evaluated program's call
+        self._finished_calls: Dict[int, Tuple[Any, _ProgramCall]] = {}  # id(prediction) -> (prediction, call)
+        self._lm_calls: Dict[str, Tuple[Any, _ProgramCall]] = {}  # LM call id -> (LM, the program call it serves)
+        self._thread = threading.local()  # the evaluated program calls running in this thread
+        with _callbacks_lock:
+            _callbacks.add(self)
 
-    # The bracket DSPy 3.3 lacks ------------------------------------------------------------------
+    # The bracket DSPy 3.3.0 lacks ----------------------------------------------------------------
 
     def compile(self, optimizer: Any, *args: Any, **kwargs: Any) -> Any:
-        """Runs ``optimizer.compile(*args, **kwargs)`` as one tracked run and returns its result."""
+        """Runs ``optimizer.compile(*args, **kwargs)`` as one tracked run and returns its result.
+
+        Where DSPy fires no compile events (3.3.0), every ``OptRunsCallback`` configured in DSPy gets
+        this bracket too, as DSPy 3.3.1 would give them its events; where it does, only this one."""
         call_id = uuid.uuid4().hex
-        self.on_compile_start(call_id=call_id, instance=optimizer, inputs=_bind(optimizer.compile, args, kwargs))
+        inputs = p.bind_compile(optimizer, args, kwargs)
+        brackets = [self]
+        if not _dspy_fires_compile_events():
+            configured = _dspy_setting("callbacks") or []
+            brackets += [cb for cb in configured if isinstance(cb, OptRunsCallback) and cb is not self]
+        for callback in brackets:
+            callback.on_compile_start(call_id=call_id, instance=optimizer, inputs=inputs)
         result: Any = None
         error: Optional[BaseException] = None
         try:
@@ -141,7 +177,8 @@ class OptRunsCallback(_BaseCallback):  # type: ignore[misc,valid-type]
             error = exc
             raise
         finally:
-            self.on_compile_end(call_id=call_id, outputs=result, exception=error)
+            for callback in brackets:
+                callback.on_compile_end(call_id=call_id, outputs=result, exception=error)
 
     # Compile events ------------------------------------------------------------------------------
 
@@ -161,7 +198,7 @@ class OptRunsCallback(_BaseCallback):  # type: ignore[misc,valid-type]
         with self._lock:
             if call_id in self._compiles:
                 return  # the same event delivered twice (callback registered globally and locally)
-        current = _current_compile.get()
+        current = self._current.get()
         if current is not None and not current.ended:
             role = "alias" if current.optimizer is instance else "nested"
             with self._lock:
@@ -173,7 +210,7 @@ class OptRunsCallback(_BaseCallback):  # type: ignore[misc,valid-type]
             return
         compile_ = _Compile(self, call_id, instance, inputs)
         # Set even when the run cannot be created, so nested compiles and evaluations stay part of it.
-        compile_.token = _current_compile.set(compile_)
+        compile_.token = self._current.set(compile_)
         with self._lock:
             self._compiles[call_id] = ("run", compile_)
             self._active.append(compile_)
@@ -190,9 +227,9 @@ class OptRunsCallback(_BaseCallback):  # type: ignore[misc,valid-type]
             return
         try:
             if compile_.token is not None:
-                _current_compile.reset(compile_.token)
+                self._current.reset(compile_.token)
         except ValueError:
-            _current_compile.set(None)  # ended in another context than it started: forget it here
+            self._current.set(None)  # ended in another context than it started: forget it here
         try:
             compile_.finish(outputs, exception)
         finally:
@@ -204,8 +241,9 @@ class OptRunsCallback(_BaseCallback):  # type: ignore[misc,valid-type]
 
     def on_evaluate_start(self, call_id: str, instance: Any, inputs: Dict[str, Any]) -> None:
         try:
-            if call_id in _evaluations:
-                return
+            with self._lock:
+                if call_id in self._evaluations:
+                    return
             compile_ = self._compile_for_evaluation()
             if compile_ is None:
                 return  # an evaluation outside any tracked compile
@@ -215,55 +253,137 @@ class OptRunsCallback(_BaseCallback):  # type: ignore[misc,valid-type]
 
     def on_evaluate_end(self, call_id: str, outputs: Any = None, exception: Optional[BaseException] = None) -> None:
         try:
-            with _registry_lock:
-                evaluation = _evaluations.get(call_id)
-            if evaluation is None or evaluation.compile.callback is not self:
-                return
-            evaluation.compile.evaluation_ended(evaluation, outputs, exception)
+            with self._lock:
+                evaluation = self._evaluations.get(call_id)
+            if evaluation is not None:
+                evaluation.compile.evaluation_ended(evaluation, outputs, exception)
         except Exception:  # noqa: BLE001
             logger.exception("optruns: on_evaluate_end failed")
 
     def _compile_for_evaluation(self) -> Optional["_Compile"]:
-        current = _current_compile.get()
-        if current is not None and current.callback is self and not current.ended:
+        current = self._current.get()
+        if current is not None and not current.ended:
             return current
         with self._lock:
             active = [c for c in self._active if not c.ended]
         # Evaluated off the compile's thread: unambiguous only when one compile is running.
         return active[0] if len(active) == 1 else None
 
-    # Module events: the evaluated program's latency, and MIPROv2's proposal phase -----------------
+    def _register(self, evaluation: "_Evaluation") -> None:
+        with self._lock:
+            self._evaluations[evaluation.call_id] = evaluation
+            self._programs.setdefault(id(evaluation.program), []).append(evaluation)
+
+    def _unregister(self, evaluation: "_Evaluation") -> None:
+        with self._lock:
+            self._evaluations.pop(evaluation.call_id, None)
+            siblings = self._programs.get(id(evaluation.program), [])
+            if evaluation in siblings:
+                siblings.remove(evaluation)
+            if not siblings:
+                self._programs.pop(id(evaluation.program), None)
+        # Its program calls still running (DSPy does not wait for them after a cancellation) stay known
+        # until they end, so their spans end too; they record nothing more.
+
+    def find_evaluation(self, example: Any) -> Optional["_Evaluation"]:
+        """The live evaluation of this callback that holds this very example object."""
+        call_id = _dspy_setting(CONTEXT_KEY)
+        with self._lock:
+            if call_id is not None:
+                evaluation = self._evaluations.get(call_id)
+                return evaluation if evaluation is not None and evaluation.contains(example) else None
+            # Without DSPy's context: the one live evaluation holding this very example object.
+            holders = [e for e in self._evaluations.values() if e.contains(example)]
+        if len(holders) == 1:
+            return holders[0]
+        if holders:
+            current = self._current.get()
+            mine = [e for e in holders if e.compile is current]
+            if len(mine) == 1:
+                return mine[0]
+            _warn_once("ambiguous", "optruns: an example is in several live evaluations and DSPy's context is not "
+                                    "available; its sample is recorded from the evaluation's results instead")
+        return None
+
+    # Module events: the evaluated program's calls (latency, failures, span), MIPROv2's proposal phase
 
     def on_module_start(self, call_id: str, instance: Any, inputs: Dict[str, Any]) -> None:
         try:
-            with _registry_lock:
-                evaluations = _programs.get(id(instance))
-                if evaluations:
-                    for evaluation in evaluations:
-                        if evaluation.program is instance:
-                            evaluation.module_started(call_id)
-                            break
+            evaluation = self._evaluation_of_program(instance)
+            if evaluation is not None:
+                call = _ProgramCall(evaluation, instance, inputs or {})
+                with self._lock:
+                    self._program_calls[call_id] = call
+                self._stack().append(call)
             module = type(instance).__module__ or ""
             if module.startswith("dspy.propose"):
-                current = _current_compile.get()
-                if current is not None and current.callback is self and current.phase == "bootstrapping":
+                current = self._current.get()
+                if current is not None and current.phase == "bootstrapping":
                     current.progress("proposing", "proposing instruction candidates")
         except Exception:  # noqa: BLE001
             logger.exception("optruns: on_module_start failed")
 
     def on_module_end(self, call_id: str, outputs: Any = None, exception: Optional[BaseException] = None) -> None:
         try:
-            _module_ended(call_id, outputs)
+            with self._lock:
+                call = self._program_calls.pop(call_id, None)
+            if call is None:
+                return
+            stack = self._stack()
+            if call in stack:
+                stack.remove(call)
+            call.ended(exception)
+            if exception is not None:
+                call.evaluation.record_failure(call, exception)
+            elif outputs is not None:
+                with self._lock:
+                    if len(self._finished_calls) >= _MAX_KEPT_CALLS:
+                        self._finished_calls.pop(next(iter(self._finished_calls)))
+                    self._finished_calls[id(outputs)] = (outputs, call)
         except Exception:  # noqa: BLE001
             logger.exception("optruns: on_module_end failed")
 
-    # The rest of DSPy's hooks: nothing to record (defined so the class works without DSPy too).
+    def _evaluation_of_program(self, instance: Any) -> Optional["_Evaluation"]:
+        with self._lock:
+            evaluations = [e for e in self._programs.get(id(instance), []) if e.program is instance]
+        if len(evaluations) <= 1:
+            return evaluations[0] if evaluations else None
+        call_id = _dspy_setting(CONTEXT_KEY)
+        return next((e for e in evaluations if e.call_id == call_id), None)
+
+    def _stack(self) -> List["_ProgramCall"]:
+        stack = getattr(self._thread, "calls", None)
+        if stack is None:
+            stack = self._thread.calls = []
+        return stack
+
+    def take_call(self, prediction: Any) -> Optional["_ProgramCall"]:
+        """The finished program call that returned this prediction (once)."""
+        with self._lock:
+            entry = self._finished_calls.get(id(prediction))
+            if entry is None or entry[0] is not prediction:
+                return None
+            del self._finished_calls[id(prediction)]
+            return entry[1]
+
+    # LM events: the provider's cost (and tokens) from the LM's history, for the example being run ---
 
     def on_lm_start(self, call_id: str, instance: Any, inputs: Dict[str, Any]) -> None:
-        pass
+        stack = self._stack()
+        if stack:
+            with self._lock:
+                self._lm_calls[call_id] = (instance, stack[-1])
 
     def on_lm_end(self, call_id: str, outputs: Any = None, exception: Optional[BaseException] = None) -> None:
-        pass
+        try:
+            with self._lock:
+                lm, call = self._lm_calls.pop(call_id, (None, None))
+            if call is not None and exception is None:
+                call.add_lm_call(p.history_entry(lm, outputs))
+        except Exception:  # noqa: BLE001
+            logger.exception("optruns: on_lm_end failed")
+
+    # The rest of DSPy's hooks: nothing to record (defined so the class works without DSPy too).
 
     def on_adapter_format_start(self, call_id: str, instance: Any, inputs: Dict[str, Any]) -> None:
         pass
@@ -286,7 +406,7 @@ class OptRunsCallback(_BaseCallback):  # type: ignore[misc,valid-type]
 
 class _Compile:
     """One tracked compile: its run, its evaluations (iterations) and an ordered sender for the
-    iteration and progress records, so the optimization never waits on the gateway."""
+    iteration, progress and candidate records, so the optimization never waits on the gateway."""
 
     def __init__(self, callback: OptRunsCallback, call_id: str, optimizer: Any, inputs: Dict[str, Any]) -> None:
         self.callback = callback
@@ -294,6 +414,7 @@ class _Compile:
         self.optimizer = optimizer
         self.inputs = inputs
         self.optimizer_type = OPTIMIZER_TYPES.get(type(optimizer).__name__, "custom")
+        self.scale = _scale_of(getattr(optimizer, "metric", None), callback.scale)
         self.run: Optional[Run] = None
         self.token: Optional[contextvars.Token] = None
         self.ended = False
@@ -304,11 +425,13 @@ class _Compile:
         self._lock = threading.Lock()
         self._next_iteration = 1
         self._baseline_seen = False
-        # iteration -> {"kind", "score" (fraction sent), "raw" (DSPy's score), "signature"}
+        # iteration -> {"kind", "score" (fraction sent), "raw" (DSPy's score), "real" (not cancelled), "signature"}
         self.iterations: Dict[int, Dict[str, Any]] = {}
         self.best_full: Optional[float] = None
+        self.final_score: Optional[float] = None
         self.backfilled: Dict[int, Dict[str, Any]] = {}  # iteration -> params sent at the end
         self.backfill_outcomes: Dict[int, str] = {}
+        self.candidates: List[Dict[str, Any]] = []  # the candidates sent at the end
         self._records: "queue.Queue[Optional[Callable[[], None]]]" = queue.Queue()
         self._sender: Optional[threading.Thread] = None
 
@@ -317,11 +440,15 @@ class _Compile:
     def start(self) -> None:
         cb = self.callback
         student = self.inputs.get("student", self.inputs.get("program"))
-        config, task_model, prompt_model = _optimizer_config(self.optimizer, self.inputs)
-        self.total_iterations = _estimate_iterations(self.optimizer, self.inputs, config, student)
+        lm = _dspy_setting("lm")
+        config, task_model, prompt_model = p.optimizer_config(self.optimizer, self.inputs, lm)
+        self.total_iterations = p.estimate_iterations(self.optimizer, self.inputs, config, student)
         fields = dict(cb.run_fields)
         metadata = dict(fields.pop("metadata", None) or {})
-        metadata.setdefault("dspy", _compile_metadata(self.optimizer, self.inputs, student))
+        version = getattr(_dspy, "__version__", None) if _dspy is not None else None
+        metadata.setdefault("dspy", p.compile_metadata(self.optimizer, self.inputs, student, version))
+        if self.scale != 1:
+            metadata["dspy"]["metricScale"] = self.scale
         name = cb.run_name or f"{type(student).__name__ if student is not None else 'program'}-{self.optimizer_type}-{time.strftime('%Y%m%d-%H%M%S')}"
         fields.setdefault("program_name", type(student).__name__ if student is not None else None)
         fields.setdefault("task_model", task_model)
@@ -345,8 +472,10 @@ class _Compile:
         run = self.run
         if run is None:
             return
-        if exception is None and outputs is not None:
-            self._backfill(getattr(outputs, "trial_logs", None))
+        trial_logs = getattr(outputs, "trial_logs", None) if exception is None else None
+        if isinstance(trial_logs, dict):
+            self._record_candidates(trial_logs)
+            self._backfill(trial_logs)
         self._drain()
         if not self.callback.complete_runs:
             run.flush(self.callback.flush_timeout)
@@ -357,13 +486,26 @@ class _Compile:
             else:
                 run.fail(exception)
             return
-        final = _number(getattr(outputs, "score", None))
-        final_score = v.score(final, "final_score", self.callback.percent) if _valid_score(final, self.callback.percent) else self.best_full
+        self.final_score = self._real_final_score(_number(getattr(outputs, "score", None)))
         try:
-            run.complete(final_score=final_score, optimized_program=_program_state(outputs), percent=False)
+            run.complete(final_score=self.final_score, optimized_program=p.program_state(outputs), percent=False)
         except Exception as exc:  # e.g. a sample batch the gateway refused: say so on the run
             run.fail(exc, error_message=f"the optimization completed but its records did not: {exc}")
             raise
+
+    def _real_final_score(self, raw: Optional[float]) -> Optional[float]:
+        """The returned program's score, if a real full evaluation gave it; else the best real full score.
+        MIPROv2 scores a cancelled evaluation 0.0, which may be what it returns as best."""
+        if raw is None:
+            return self.best_full
+        with self._lock:
+            real = [i for i in self.iterations.values()
+                    if i["real"] and i["kind"] in ("baseline", "full") and i["raw"] is not None and abs(i["raw"] - raw) < 1e-6]
+        if real:
+            return real[0]["score"]
+        logger.warning("optruns: run %s: DSPy's final score %s matches no completed full evaluation (a cancelled "
+                       "evaluation's placeholder?); the run's final score is the best real one", self.run.id if self.run else "?", raw)
+        return self.best_full
 
     # Progress and records ------------------------------------------------------------------------
 
@@ -421,15 +563,14 @@ class _Compile:
             else:
                 kind = "full"
         evaluation = _Evaluation(self, call_id, iteration, kind, list(devset), program,
-                                 tracked=isinstance(metric, TrackedMetric),
-                                 failure_score=getattr(instance, "failure_score", 0.0))
+                                 tracked=isinstance(metric, TrackedMetric), scale=_scale_of(metric, self.scale))
         with self._lock:
-            self.iterations[iteration] = {"kind": kind, "score": None, "raw": None, "signature": evaluation.signature}
+            self.iterations[iteration] = {"kind": kind, "score": None, "raw": None, "real": False,
+                                          "signature": evaluation.signature}
         evaluation.enter()
         run = self.run
-        assert run is not None
         started_at = v.utc_now()
-        candidate = _describe_program(program)
+        candidate = p.describe_program(program)
         meta = v.compact({"metricKey": metric_key, "devsetSize": len(evaluation.devset)})
         self._submit(lambda: run.log_iteration(iteration, kind=kind, candidate_program=candidate, started_at=started_at,
                                                metadata=meta))
@@ -444,54 +585,75 @@ class _Compile:
         results = getattr(outputs, "results", None)
         if isinstance(results, list):
             evaluation.record_results(results)
-        raw = _number(getattr(outputs, "score", outputs))
-        score = v.score(raw, "score", self.callback.percent) if exception is None and _valid_score(raw, self.callback.percent) else None
+        raw = _number(getattr(outputs, "score", outputs)) if exception is None else None
+        score, problem = self._scaled(raw, evaluation.scale)
         totals = evaluation.totals()
         iteration, kind = evaluation.iteration, evaluation.kind
         with self._lock:
-            self.iterations[iteration].update(score=score, raw=raw)
+            self.iterations[iteration].update(score=score, raw=raw, real=exception is None)
             if score is not None and kind in ("baseline", "full") and (self.best_full is None or score > self.best_full):
                 self.best_full = score
-        metadata = v.compact({"error": f"{type(exception).__name__}: {exception}" if exception is not None else None})
+        metadata: Dict[str, Any] = {"dspyScore": raw}
+        if exception is not None:
+            # DSPy's Evaluate raised (ParallelExecutor cancels at max_errors): no score, not MIPROv2's 0.0.
+            metadata["error"] = f"{type(exception).__name__}: {exception}"
+            metadata["samplesRecorded"] = totals.get("samples_evaluated", 0)
+        if problem:
+            metadata["scoreError"] = problem
+            logger.warning("optruns: run %s, iteration %d: %s", run.id, iteration, problem)
         completed_at = v.utc_now()
         self._submit(lambda: run.log_iteration(
-            iteration, score, kind=kind, completed_at=completed_at, percent=False, metadata=metadata or None, **totals))
-        shown = f"{score:.4f}" if score is not None else "no score"
+            iteration, score, kind=kind, completed_at=completed_at, percent=False, metadata=v.compact(metadata) or None,
+            **totals))
+        shown = f"{score:.4f}" if score is not None else ("cancelled" if exception is not None else "no score")
         self.progress(None, f"trial {iteration}: {kind} {shown}", iteration)
 
-    # The trial log: chosen instruction / demo-set indices per predictor ----------------------------
+    def _scaled(self, raw: Optional[float], scale: float) -> Tuple[Optional[float], Optional[str]]:
+        """DSPy's score as a fraction: ÷ 100 for a percentage, ÷ the metric's scale; or why it cannot be one."""
+        if raw is None:
+            return None, None
+        fraction = raw / (100.0 if self.callback.percent else 1.0) / scale
+        if 0 <= fraction <= 1:
+            return round(fraction, 4), None
+        return None, (f"DSPy's score {raw} is {fraction:g} after scaling (metric scale {scale:g}), outside [0, 1]: "
+                      "not stored as a score; pass tracked_metric(metric, scale=<the metric's maximum>)")
 
-    def _backfill(self, trial_logs: Any) -> None:
+    # The trial log: candidates and chosen indices per predictor -----------------------------------
+
+    def _record_candidates(self, trial_logs: Dict[Any, Any]) -> None:
+        """Every instruction text and demo set MIPROv2 tried, under the indices its trials name."""
+        candidates = p.candidates_from_trials(trial_logs)
+        if not candidates or self.run is None:
+            return
+        self.candidates = candidates
+        run = self.run
+        for start in range(0, len(candidates), _CANDIDATES_PER_REQUEST):
+            chunk = candidates[start:start + _CANDIDATES_PER_REQUEST]
+            self._submit(functools.partial(run.log_candidates, chunk))
+
+    def _backfill(self, trial_logs: Dict[Any, Any]) -> None:
         """MIPROv2 attaches ``trial_logs`` to the program it returns: per trial, the chosen instruction
         and demo-set index of every predictor (``"0_predictor_instruction"``…). Re-send each iteration
         with those indices as its ``params``; full evaluations take the indices of the minibatch trial
         whose program they evaluated, the baseline is candidate 0 everywhere (MIPROv2's default)."""
-        if not isinstance(trial_logs, dict) or self.run is None:
+        if self.run is None:
             return
-        params_by_trial: Dict[int, Dict[str, Dict[str, int]]] = {}
+        params_by_trial = {int(t): p.trial_params(e) for t, e in trial_logs.items() if p.trial_params(e)}
         keys_seen: Dict[str, set] = {}
-        for trial, entry in trial_logs.items():
-            if not isinstance(entry, dict):
-                continue
-            predictors: Dict[str, Dict[str, int]] = {}
-            for key, value in entry.items():
-                match = _PREDICTOR_KEY.match(str(key))
-                if match and isinstance(value, (int, float)) and not isinstance(value, bool):
-                    predictors.setdefault(match.group(1), {})[match.group(2)] = int(value)
-                    keys_seen.setdefault(match.group(1), set()).add(match.group(2))
-            if predictors:
-                params_by_trial[int(trial)] = predictors
+        for predictors in params_by_trial.values():
+            for predictor, indices in predictors.items():
+                keys_seen.setdefault(predictor, set()).update(indices)
         with self._lock:
             iterations = {k: dict(val) for k, val in self.iterations.items()}
-        by_signature = {iterations[t]["signature"]: p for t, p in params_by_trial.items() if t in iterations}
+        by_signature = {iterations[t]["signature"]: prm for t, prm in params_by_trial.items() if t in iterations}
         for trial in sorted(int(t) for t in trial_logs):
             known = iterations.get(trial)
             entry = trial_logs.get(trial) or trial_logs.get(str(trial)) or {}
-            if known is None or known["score"] is None or not _same_trial(entry, known["raw"]):
+            if known is None or not known["real"] or known["score"] is None or not _same_trial(entry, known["raw"]):
                 continue  # not an evaluation this callback numbered as that trial: leave it alone
             predictors = params_by_trial.get(trial)
             if predictors is None and known["kind"] == "baseline":
-                predictors = {p: {k: 0 for k in sorted(ks)} for p, ks in keys_seen.items()}
+                predictors = {prd: {k: 0 for k in sorted(ks)} for prd, ks in keys_seen.items()}
             if predictors is None:
                 predictors = by_signature.get(known["signature"])
             if not predictors:
@@ -508,11 +670,54 @@ class _Compile:
             logger.info("optruns: run %s: the service kept iteration %d as first recorded (params not updated)", run.id, trial)
 
 
+class _ProgramCall:
+    """One call of an evaluated program (one example being run), from DSPy's module start to end:
+    its latency, the cost and tokens of the LM calls it made, and its span."""
+
+    def __init__(self, evaluation: "_Evaluation", program: Any, inputs: Dict[str, Any]) -> None:
+        self.evaluation = evaluation
+        self._started = time.perf_counter()
+        self.latency_ms: Optional[float] = None
+        kwargs = inputs.get("kwargs") if isinstance(inputs.get("kwargs"), dict) else None
+        self.inputs_key = p.inputs_key(kwargs) if kwargs is not None and not inputs.get("args") else None
+        self.cost: Optional[float] = None
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.lm_calls = 0
+        self.cached_calls = 0
+        index = evaluation.index_for_inputs(self.inputs_key)
+        example = evaluation.devset[index] if index is not None else None
+        run = evaluation.compile.run
+        self.span = ExampleSpan(type(program).__name__, v.compact({
+            "optruns.run_id": run.id if run is not None else None,
+            "optruns.iteration": evaluation.iteration,
+            "optruns.sample_index": index,
+            "optruns.example_id": p.example_id(example) if example is not None else None,
+        }))
+
+    def add_lm_call(self, entry: Optional[Dict[str, Any]]) -> None:
+        self.lm_calls += 1
+        if entry is None:
+            return
+        usage = entry.get("usage") or {}
+        if not usage:
+            self.cached_calls += 1  # DSPy records no usage and no cost for a cache hit
+        self.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+        self.completion_tokens += int(usage.get("completion_tokens") or 0)
+        cost = _number(entry.get("cost"))
+        if cost is not None:
+            self.cost = (self.cost or 0.0) + cost
+
+    def ended(self, exception: Optional[BaseException]) -> None:
+        self.latency_ms = (time.perf_counter() - self._started) * 1000.0
+        self.span.end(exception)
+
+
 class _Evaluation:
     """One ``Evaluate`` call: its iteration, its examples' indices, and the samples recorded so far."""
 
     def __init__(self, compile_: _Compile, call_id: str, iteration: int, kind: str, devset: List[Any], program: Any,
-                 *, tracked: bool, failure_score: Any) -> None:
+                 *, tracked: bool, scale: float) -> None:
         self.compile = compile_
         self.call_id = call_id
         self.iteration = iteration
@@ -520,52 +725,67 @@ class _Evaluation:
         self.devset = devset
         self.program = program
         self.tracked = tracked
-        self.failure_score = failure_score
-        self.signature = _signature(program)
+        self.scale = scale
+        self.signature = p.signature(program)
         self._lock = threading.Lock()
         self._indices: Dict[int, List[int]] = {}
         for index, example in enumerate(devset):
             self._indices.setdefault(id(example), []).append(index)
+        self._by_inputs: Optional[Dict[str, List[int]]] = None
         self._claimed: set = set()
         self._recorded: Dict[int, bool] = {}  # index -> success
         self._prompt_tokens = 0
         self._completion_tokens = 0
         self._cost = 0.0
-        self._module_starts: Dict[str, float] = {}
-        self._context: Any = None
+        self._entered = False
+        self.closed = False  # DSPy's Evaluate returned or raised
 
     def enter(self) -> None:
-        with _registry_lock:
-            _evaluations[self.call_id] = self
-            _programs.setdefault(id(self.program), []).append(self)
-        if _dspy is not None and hasattr(_dspy, "context"):
-            # Entered here and left in on_evaluate_end: both run in the caller's thread, around Evaluate.__call__.
-            self._context = _dspy.context(**{CONTEXT_KEY: self.call_id})
-            self._context.__enter__()
+        self.compile.callback._register(self)
+        if _dspy is None or not hasattr(_dspy, "context"):
+            return
+        # Entered here and left in on_evaluate_end: both run in the caller's thread, around Evaluate.__call__.
+        with _callbacks_lock:
+            shared = _contexts.get(self.call_id)
+            if shared is None:
+                context = _dspy.context(**{CONTEXT_KEY: self.call_id})
+                context.__enter__()
+                shared = _contexts[self.call_id] = [context, 0]
+            shared[1] += 1
+        self._entered = True
 
     def exit(self) -> None:
-        if self._context is not None:
-            try:
-                self._context.__exit__(None, None, None)
-            except Exception:  # noqa: BLE001
-                logger.debug("optruns: leaving dspy.context failed", exc_info=True)
-            self._context = None
-        with _registry_lock:
-            _evaluations.pop(self.call_id, None)
-            siblings = _programs.get(id(self.program), [])
-            if self in siblings:
-                siblings.remove(self)
-            if not siblings:
-                _programs.pop(id(self.program), None)
-            for call_id in self._module_starts:
-                _module_owner.pop(call_id, None)
+        self.closed = True
+        if self._entered:
+            self._entered = False
+            with _callbacks_lock:
+                shared = _contexts.get(self.call_id)
+                if shared is not None:
+                    shared[1] -= 1
+                    if shared[1] <= 0:
+                        del _contexts[self.call_id]
+                        try:
+                            shared[0].__exit__(None, None, None)
+                        except Exception:  # noqa: BLE001
+                            logger.debug("optruns: leaving dspy.context failed", exc_info=True)
+        self.compile.callback._unregister(self)
 
     def contains(self, example: Any) -> bool:
         return id(example) in self._indices
 
-    def module_started(self, call_id: str) -> None:
-        self._module_starts[call_id] = time.perf_counter()
-        _module_owner[call_id] = self
+    def index_for_inputs(self, key: Optional[str]) -> Optional[int]:
+        """The first not yet claimed example whose inputs are these (a program call knows only its inputs)."""
+        if key is None:
+            return None
+        with self._lock:
+            if self._by_inputs is None:
+                self._by_inputs = {}
+                for index, example in enumerate(self.devset):
+                    example_key = p.example_inputs_key(example)
+                    if example_key is not None:
+                        self._by_inputs.setdefault(example_key, []).append(index)
+            indices = self._by_inputs.get(key) or []
+            return next((i for i in indices if i not in self._claimed), indices[0] if indices else None)
 
     def claim(self, example: Any) -> Tuple[Optional[int], bool]:
         """The example's index in this evaluation and whether it was recorded already (DSPy re-runs
@@ -580,56 +800,72 @@ class _Evaluation:
                     return index, False
             return candidates[0], True
 
+    def record_failure(self, call: _ProgramCall, exception: BaseException) -> None:
+        """The program raised for an example: a failed sample with the error, as soon as it happens
+        (DSPy may cancel the evaluation, and then returns no results at all)."""
+        index = self.index_for_inputs(call.inputs_key)
+        if index is None or self.closed:
+            return
+        with self._lock:
+            if index in self._claimed:
+                return
+            self._claimed.add(index)
+        self.record(index, self.devset[index], None, error=exception, call=call)
+
     def record(self, index: int, example: Any, prediction: Any, *, result: Any = None,
-               error: Optional[BaseException] = None, latency_ms: Optional[float] = None,
-               scale: float = 1.0) -> None:
+               error: Optional[BaseException] = None, call: Optional[_ProgramCall] = None,
+               scale: Optional[float] = None) -> None:
         run = self.compile.run
         if run is None:
             return
         raw = _number(getattr(result, "score", result)) if error is None else None
         score = None
         if raw is not None:
-            scaled = raw / scale if scale else raw
+            scaled = raw / (scale or self.scale)
             if 0 <= scaled <= 1:
                 score = scaled
             else:
-                _warn_once("scale", "optruns: metric values outside [0, 1] are recorded without a score; "
-                                    "use tracked_metric(metric, scale=...)")
-        usage = _usage(prediction)
-        trace_id, span_id = _otel_ids()
+                _warn_once("scale", f"optruns: a metric value ({raw}) is outside [0, 1] after scaling by "
+                                    f"{scale or self.scale:g}: the sample is recorded without a score; use "
+                                    "tracked_metric(metric, scale=<the metric's maximum>)")
+        prompt_tokens, completion_tokens = p.prediction_tokens(prediction)
+        if prompt_tokens is None and call is not None and call.lm_calls > call.cached_calls:
+            prompt_tokens, completion_tokens = call.prompt_tokens, call.completion_tokens
+        cost = call.cost if call is not None else None
+        trace_id, span_id = call.span.ids if call is not None else (None, None)
         success = error is None
         with self._lock:
             if index in self._recorded:
                 return
             self._recorded[index] = success
-            self._prompt_tokens += usage[0] or 0
-            self._completion_tokens += usage[1] or 0
-            self._cost += usage[2] or 0.0
+            self._prompt_tokens += prompt_tokens or 0
+            self._completion_tokens += completion_tokens or 0
+            self._cost += cost or 0.0
         run.log_sample(
             self.iteration,
             sample_index=index,
-            example_id=example_id(example),
-            inputs=_example_part(example, "inputs"),
-            expected=_example_part(example, "labels"),
+            example_id=p.example_id(example),
+            inputs=p.example_part(example, "inputs"),
+            expected=p.example_part(example, "labels"),
             prediction=prediction,
             score=score,
             success=success,
             error=f"{type(error).__name__}: {error}" if error is not None else None,
-            latency_ms=latency_ms,
-            prompt_tokens=usage[0],
-            completion_tokens=usage[1],
-            cost_usd=usage[2],
+            latency_ms=call.latency_ms if call is not None else None,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=cost,
             trace_id=trace_id,
             span_id=span_id,
         )
 
     def record_results(self, results: List[Any]) -> None:
-        """Samples for the examples the metric wrapper did not see: those whose program raised (DSPy
-        scores them with ``failure_score`` and an empty prediction), or all of them when the metric is
-        not wrapped."""
+        """Samples for the examples not recorded yet: all of them when the metric is not wrapped, and
+        those whose program raised unseen (DSPy scores them ``failure_score`` with an empty prediction)."""
         run = self.compile.run
         if run is None:
             return
+        callback = self.compile.callback
         for index, row in enumerate(results):
             with self._lock:
                 if index in self._recorded:
@@ -638,18 +874,17 @@ class _Evaluation:
                 example, prediction, result = row
             except (TypeError, ValueError):
                 continue
-            failed = self.tracked or _is_empty(prediction)
-            if failed:
+            if self.tracked or p.is_empty(prediction):
                 with self._lock:
                     self._recorded[index] = False
                 run.log_sample(
-                    self.iteration, sample_index=index, example_id=example_id(example),
-                    inputs=_example_part(example, "inputs"), expected=_example_part(example, "labels"),
-                    score=_clamped(result), success=False,
+                    self.iteration, sample_index=index, example_id=p.example_id(example),
+                    inputs=p.example_part(example, "inputs"), expected=p.example_part(example, "labels"),
+                    score=_fraction(result, self.scale), success=False,
                     error="the program raised before the metric ran (DSPy logged the exception)",
                 )
             else:
-                self.record(index, example, prediction, result=result, latency_ms=_take_latency(prediction))
+                self.record(index, example, prediction, result=result, call=callback.take_call(prediction))
 
     def totals(self) -> Dict[str, Any]:
         with self._lock:
@@ -665,62 +900,42 @@ class _Evaluation:
             })
 
 
-# The program's latency: its module call's start (by DSPy call id) to its end, keyed by the prediction.
-_module_owner: Dict[str, _Evaluation] = {}
-_latencies: Dict[int, Tuple[Any, float]] = {}
-_MAX_LATENCIES = 10_000
-
-
-def _module_ended(call_id: str, outputs: Any) -> None:
-    with _registry_lock:
-        evaluation = _module_owner.pop(call_id, None)
-        if evaluation is None:
-            return
-        started = evaluation._module_starts.pop(call_id, None)
-        if started is None or outputs is None:
-            return
-        if len(_latencies) >= _MAX_LATENCIES:
-            _latencies.pop(next(iter(_latencies)))
-        _latencies[id(outputs)] = (outputs, (time.perf_counter() - started) * 1000.0)
-
-
-def _take_latency(prediction: Any) -> Optional[float]:
-    with _registry_lock:
-        entry = _latencies.get(id(prediction))
-        if entry is None or entry[0] is not prediction:
-            return None
-        del _latencies[id(prediction)]
-        return entry[1]
-
-
 class TrackedMetric:
     """A metric that also records each evaluated example as a sample of the evaluation's iteration.
 
     Called exactly like the metric it wraps; outside a tracked evaluation (e.g. while bootstrapping
-    demos, when DSPy passes a ``trace``) it only calls the metric. ``scale`` divides the metric's
-    values into [0, 1] (e.g. ``scale=5`` for a 1-5 judge).
+    demos, when DSPy passes a ``trace``) it only calls the metric. ``scale`` is the metric's maximum
+    (e.g. ``scale=5`` for a 1-5 judge): sample, iteration and final scores are divided by it.
     """
 
     def __init__(self, metric: Callable[..., Any], *, scale: float = 1.0) -> None:
+        if not scale or scale <= 0:
+            raise ValueError(f"scale must be a positive number, not {scale!r}")
         self.metric = metric
-        self.scale = scale
+        self.scale = float(scale)
         functools.update_wrapper(self, metric)  # type: ignore[arg-type]
 
     def __call__(self, example: Any, prediction: Any, *args: Any, **kwargs: Any) -> Any:
         trace = args[0] if args else kwargs.get("trace")
-        evaluation = None if trace is not None else _find_evaluation(example)
-        if evaluation is None:
+        claims = []
+        if trace is None:
+            for callback in _live_callbacks():
+                evaluation = callback.find_evaluation(example)
+                if evaluation is None:
+                    continue
+                index, recorded = evaluation.claim(example)
+                if index is not None and not recorded:
+                    claims.append((evaluation, index, callback.take_call(prediction)))
+        if not claims:
             return self.metric(example, prediction, *args, **kwargs)
-        index, recorded = evaluation.claim(example)
-        if index is None or recorded:
-            return self.metric(example, prediction, *args, **kwargs)
-        latency = _take_latency(prediction)
         try:
             result = self.metric(example, prediction, *args, **kwargs)
         except Exception as exc:
-            _safely(evaluation.record, index, example, prediction, error=exc, latency_ms=latency, scale=self.scale)
+            for evaluation, index, call in claims:
+                _safely(evaluation.record, index, example, prediction, error=exc, call=call, scale=self.scale)
             raise
-        _safely(evaluation.record, index, example, prediction, result=result, latency_ms=latency, scale=self.scale)
+        for evaluation, index, call in claims:
+            _safely(evaluation.record, index, example, prediction, result=result, call=call, scale=self.scale)
         return result
 
 
@@ -729,261 +944,25 @@ def tracked_metric(metric: Callable[..., Any], *, scale: float = 1.0) -> Tracked
     return metric if isinstance(metric, TrackedMetric) else TrackedMetric(metric, scale=scale)
 
 
-def _find_evaluation(example: Any) -> Optional[_Evaluation]:
-    call_id = None
-    if _dspy is not None:
-        try:
-            call_id = _dspy.settings.get(CONTEXT_KEY)
-        except Exception:  # noqa: BLE001
-            call_id = None
-    with _registry_lock:
-        if call_id is not None:
-            evaluation = _evaluations.get(call_id)
-            return evaluation if evaluation is not None and evaluation.contains(example) else None
-        # Without DSPy's context: the one live evaluation holding this very example object.
-        holders = [e for e in _evaluations.values() if e.contains(example)]
-    if len(holders) == 1:
-        return holders[0]
-    if holders:
-        current = _current_compile.get()
-        mine = [e for e in holders if e.compile is current]
-        if len(mine) == 1:
-            return mine[0]
-        _warn_once("ambiguous", "optruns: an example is in several live evaluations and DSPy's context is not "
-                                "available; its sample is recorded from the evaluation's results instead")
-    return None
-
-
-# Describing programs and examples ---------------------------------------------------------------
-
-def _named_predictors(program: Any) -> List[Tuple[str, Any]]:
-    try:
-        if hasattr(program, "named_predictors"):
-            return list(program.named_predictors())
-        if hasattr(program, "predictors"):
-            return [(str(i), p) for i, p in enumerate(program.predictors())]
-    except Exception:  # noqa: BLE001
-        pass
-    return []
-
-
-def _instructions(predictor: Any) -> Optional[str]:
-    signature = getattr(predictor, "signature", None)
-    if signature is None and hasattr(predictor, "predict"):
-        signature = getattr(predictor.predict, "signature", None)
-    text = getattr(signature, "instructions", None)
-    return text if isinstance(text, str) else None
-
-
-def _describe_program(program: Any) -> Optional[Dict[str, Any]]:
-    """Per predictor (by index, as MIPROv2 numbers them): its name, instructions and demo count."""
-    predictors = _named_predictors(program)
-    if not predictors:
-        return None
-    return {"predictors": {
-        str(i): {"name": name, "instructions": _instructions(p), "demos": len(getattr(p, "demos", None) or [])}
-        for i, (name, p) in enumerate(predictors)
-    }}
-
-
-def _signature(program: Any) -> Tuple[Any, ...]:
-    parts = []
-    for _, predictor in _named_predictors(program):
-        demos = getattr(predictor, "demos", None) or []
-        digest = hashlib.sha1(json.dumps(v.jsonable(demos), sort_keys=True, default=str).encode()).hexdigest()
-        parts.append((_instructions(predictor), len(demos), digest))
-    return tuple(parts)
-
-
-def _program_state(program: Any) -> Any:
-    if program is None:
-        return None
-    dump = getattr(program, "dump_state", None)
-    if callable(dump):
-        try:
-            return v.jsonable(dump())
-        except Exception:  # noqa: BLE001
-            pass
-    return _describe_program(program)
-
-
-def example_id(example: Any) -> str:
-    """A stable id for an example: a hash of its fields (inputs and labels), ``ex-`` + 16 hex digits."""
-    try:
-        content = example.toDict() if hasattr(example, "toDict") else dict(example)
-    except Exception:  # noqa: BLE001
-        content = str(example)
-    digest = hashlib.sha256(json.dumps(v.jsonable(content), sort_keys=True, default=str).encode()).hexdigest()
-    return "ex-" + digest[:16]
-
-
-def _example_part(example: Any, part: str) -> Any:
-    method = getattr(example, part, None)
-    if callable(method):
-        try:
-            return v.jsonable(method())
-        except Exception:  # noqa: BLE001 - e.g. an Example without with_inputs(): its fields as a whole
-            pass
-    return v.jsonable(example) if part == "inputs" else None
-
-
-def _usage(prediction: Any) -> Tuple[Optional[int], Optional[int], Optional[float]]:
-    """Prompt and completion tokens (and cost, when reported) from ``Prediction.get_lm_usage()``,
-    which DSPy fills when ``dspy.configure(track_usage=True)``."""
-    getter = getattr(prediction, "get_lm_usage", None)
-    if not callable(getter):
-        return None, None, None
-    try:
-        usage = getter() or {}
-    except Exception:  # noqa: BLE001
-        return None, None, None
-    prompt = completion = 0
-    cost = 0.0
-    seen = False
-    for per_model in usage.values() if isinstance(usage, dict) else []:
-        if not isinstance(per_model, dict):
-            continue
-        seen = True
-        prompt += int(per_model.get("prompt_tokens") or 0)
-        completion += int(per_model.get("completion_tokens") or 0)
-        cost += float(per_model.get("cost") or 0.0)
-    return (prompt, completion, cost or None) if seen else (None, None, None)
-
-
-_otel_trace: Any = None
-
-
-def _otel_ids() -> Tuple[Optional[str], Optional[str]]:
-    """The current OpenTelemetry trace and span ids, when OpenTelemetry is installed and a span is active."""
-    global _otel_trace
-    if _otel_trace is None:
-        try:
-            from opentelemetry import trace  # noqa: PLC0415 - optional
-
-            _otel_trace = trace
-        except Exception:  # noqa: BLE001
-            _otel_trace = False
-    if not _otel_trace:
-        return None, None
-    try:
-        context = _otel_trace.get_current_span().get_span_context()
-        if context is not None and context.is_valid:
-            return format(context.trace_id, "032x"), format(context.span_id, "016x")
-    except Exception:  # noqa: BLE001
-        pass
-    return None, None
-
-
-# The optimizer's configuration -----------------------------------------------------------------
-
-def _plain(value: Any, depth: int = 0) -> Tuple[bool, Any]:
-    """Whether ``value`` is plain JSON data (no objects to stringify), and the value."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return True, value
-    if isinstance(value, float):
-        return math.isfinite(value), value
-    if depth < 4 and isinstance(value, (list, tuple)):
-        items = [_plain(x, depth + 1) for x in value]
-        return all(ok for ok, _ in items), [x for _, x in items]
-    if depth < 4 and isinstance(value, dict):
-        items = {str(k): _plain(x, depth + 1) for k, x in value.items()}
-        return all(ok for ok, _ in items.values()), {k: x for k, (_, x) in items.items()}
-    return False, None
-
-
-def _model_name(lm: Any) -> Optional[str]:
-    name = getattr(lm, "model", None) or getattr(lm, "model_name", None)
-    return str(name)[:200] if name else None
-
-
-def _optimizer_config(optimizer: Any, inputs: Dict[str, Any]) -> Tuple[Dict[str, Any], Optional[str], Optional[str]]:
-    """``get_params()`` (DSPy's Teleprompter API; the instance's fields otherwise) plus the compile's
-    own arguments, as plain JSON; the task and prompt models as names."""
-    try:
-        params = optimizer.get_params() if hasattr(optimizer, "get_params") else vars(optimizer)
-    except Exception:  # noqa: BLE001
-        params = {}
-    config: Dict[str, Any] = {}
-    for key, value in dict(params or {}).items():
-        if key.startswith("_") or key in ("metric", "task_model", "prompt_model", "rng"):
-            continue
-        ok, plain = _plain(value)
-        if ok:
-            config[key] = plain
-    for key, value in inputs.items():
-        if key in _COMPILE_DATA_ARGS or (value is None and key in config):
-            continue
-        ok, plain = _plain(value)
-        if ok:
-            config[key] = plain
-    lm = None
-    if _dspy is not None:
-        try:
-            lm = _dspy.settings.get("lm")
-        except Exception:  # noqa: BLE001
-            lm = None
-    task = _model_name(getattr(optimizer, "task_model", None) or lm)
-    prompt = _model_name(getattr(optimizer, "prompt_model", None) or lm)
-    return config, task, prompt
-
-
-def _compile_metadata(optimizer: Any, inputs: Dict[str, Any], student: Any) -> Dict[str, Any]:
-    meta: Dict[str, Any] = {"optimizer": f"{type(optimizer).__module__}.{type(optimizer).__qualname__}"}
-    version = getattr(_dspy, "__version__", None) if _dspy is not None else None
-    if version:
-        meta["version"] = str(version)
-    for key in ("trainset", "valset"):
-        if isinstance(inputs.get(key), (list, tuple)):
-            meta[f"{key}Size"] = len(inputs[key])
-    predictors = _named_predictors(student)
-    if predictors:
-        meta["predictors"] = [name for name, _ in predictors]
-    return meta
-
-
-def _estimate_iterations(optimizer: Any, inputs: Dict[str, Any], config: Dict[str, Any], student: Any) -> Optional[int]:
-    """MIPROv2's trial count, including full evaluations and the baseline (its ``adjusted_num_trials``)."""
-    if type(optimizer).__name__ != "MIPROv2":
-        return None
-    try:
-        num_trials = inputs.get("num_trials")
-        minibatch = bool(inputs.get("minibatch", True))
-        steps = int(inputs.get("minibatch_full_eval_steps") or 5)
-        auto = config.get("auto")
-        if auto in _AUTO_RUN_SETTINGS:
-            n, val_size = _AUTO_RUN_SETTINGS[auto]
-            # As MIPROv2 decides it: from the optimizer's own settings, before compile's overrides apply.
-            zeroshot = getattr(optimizer, "max_bootstrapped_demos", 1) == 0 and getattr(optimizer, "max_labeled_demos", 1) == 0
-            variables = len(_named_predictors(student)) * (1 if zeroshot else 2)
-            num_trials = int(max(2 * variables * math.log2(n), 1.5 * n))
-            valset = inputs.get("valset")
-            trainset = inputs.get("trainset") or []
-            size = len(valset) if valset is not None else min(1000, max(1, int(len(trainset) * 0.8)))
-            minibatch = min(size, val_size) > 50
-        if not num_trials:
-            return None
-        num_trials = int(num_trials)
-        if not minibatch:
-            return num_trials + 1
-        return num_trials + num_trials // steps + 1 + (1 if num_trials % steps else 0)
-    except Exception:  # noqa: BLE001 - an estimate only
-        return None
-
-
 # Small helpers ---------------------------------------------------------------------------------
 
-def _bind(function: Callable[..., Any], args: Iterable[Any], kwargs: Dict[str, Any]) -> Dict[str, Any]:
-    """The compile's arguments by name, defaults included (what DSPy's callback wrapper passes)."""
+def _dspy_setting(key: str) -> Any:
+    if _dspy is None:
+        return None
     try:
-        bound = inspect.signature(function).bind(*args, **kwargs)
-        bound.apply_defaults()
-        inputs = dict(bound.arguments)
-        extra = inputs.pop("kwargs", None)
-        if isinstance(extra, dict):
-            inputs.update(extra)
-        return inputs
-    except (TypeError, ValueError):
-        return dict(kwargs)
+        return _dspy.settings.get(key)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _dspy_fires_compile_events() -> bool:
+    """DSPy 3.3.1 and later: ``BaseCallback.on_compile_start`` exists and every compile fires it."""
+    callback_module = getattr(getattr(_dspy, "utils", None), "callback", None)
+    return hasattr(getattr(callback_module, "BaseCallback", None), "on_compile_start")
+
+
+def _scale_of(metric: Any, default: float) -> float:
+    return metric.scale if isinstance(metric, TrackedMetric) else default
 
 
 def _number(value: Any) -> Optional[float]:
@@ -991,17 +970,16 @@ def _number(value: Any) -> Optional[float]:
         return 1.0 if value else 0.0
     if isinstance(value, (int, float)):
         number = float(value)
-        return number if math.isfinite(number) else None
+        return number if number == number and abs(number) != float("inf") else None
     return None
 
 
-def _valid_score(value: Optional[float], percent: bool) -> bool:
-    return value is not None and 0 <= value <= (100 if percent else 1)
-
-
-def _clamped(value: Any) -> Optional[float]:
+def _fraction(value: Any, scale: float) -> Optional[float]:
     number = _number(value)
-    return number if number is not None and 0 <= number <= 1 else None
+    if number is None:
+        return None
+    number /= scale
+    return number if 0 <= number <= 1 else None
 
 
 def _same_trial(entry: Dict[str, Any], raw: Optional[float]) -> bool:
@@ -1009,16 +987,6 @@ def _same_trial(entry: Dict[str, Any], raw: Optional[float]) -> bool:
     if logged is None or raw is None:
         return logged is None
     return abs(logged - raw) < 1e-6
-
-
-def _is_empty(prediction: Any) -> bool:
-    if prediction is None:
-        return True
-    keys = getattr(prediction, "keys", None)
-    try:
-        return callable(keys) and len(list(keys())) == 0
-    except Exception:  # noqa: BLE001
-        return False
 
 
 _warned: set = set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import tempfile
@@ -345,6 +346,28 @@ class RunLifeTests(unittest.TestCase):
             with open(path, encoding="utf-8") as f:
                 rows = [json.loads(line) for line in f if line.strip()]
         self.assertEqual(len(rows), 6)
+
+    def test_export_of_candidates_in_both_formats(self) -> None:
+        tracker = new_tracker()
+        run = tracker.start_run("candidates export", "miprov2", CONFIG)
+        run.log_candidates([{"predictor": "0", "kind": "instruction", "index": 0, "text": 'Answer, "briefly".\nStop.'},
+                            {"predictor": "0", "kind": "demos", "index": 0, "demos": [{"question": "2+2?", "answer": "4"}]}])
+        run.log_iteration(0, 0.5, kind="baseline", params={"predictors": {"0": {"instruction": 0, "demos": 0}}})
+        run.complete()
+        with tempfile.TemporaryDirectory() as folder:
+            jsonl, csv_path = os.path.join(folder, "candidates.jsonl"), os.path.join(folder, "candidates.csv")
+            self.assertGreater(run.export(jsonl, what="candidates"), 0)
+            self.assertGreater(run.export(csv_path, format="csv", what="candidates"), 0)
+            with open(jsonl, encoding="utf-8") as f:
+                rows = [json.loads(line) for line in f if line.strip()]
+            with open(csv_path, encoding="utf-8", newline="") as f:
+                table = list(csv.DictReader(f))
+        self.assertEqual([(r["kind"], r["index"], r["timesChosen"], r["fullMean"]) for r in rows],
+                         [("instruction", 0, 1, 0.5), ("demos", 0, 1, 0.5)])
+        self.assertEqual(rows[0]["text"], 'Answer, "briefly".\nStop.')
+        self.assertEqual(rows[1]["demos"], [{"question": "2+2?", "answer": "4"}])
+        self.assertEqual([r["text"] for r in table], ['Answer, "briefly".\nStop.', ""])
+        self.assertEqual(json.loads(table[1]["demos"]), [{"question": "2+2?", "answer": "4"}])
 
     def test_starting_with_the_same_id_is_idempotent(self) -> None:
         tracker = new_tracker()

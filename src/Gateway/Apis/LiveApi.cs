@@ -41,15 +41,18 @@ public static class LiveApi
         var grain = cluster.Run(user, runId);
         _ = await grain.GetAsync(cancellationToken) ?? throw new RunNotFoundException(runId);
         var lastEventId = long.TryParse(request.Headers["Last-Event-ID"], out var header) ? header : after ?? 0;
-        return TypedResults.ServerSentEvents(Stream(grain, lastEventId, cancellationToken));
+        return TypedResults.ServerSentEvents(Stream(grain, lastEventId, request.HttpContext.Response, cancellationToken));
     }
 
     private static async IAsyncEnumerable<SseItem<string>> Stream(
-        IRunGrain grain, long afterEventId, [EnumeratorCancellation] CancellationToken cancellationToken)
+        IRunGrain grain, long afterEventId, HttpResponse response, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         GatewayTelemetry.SseSubscribers.Add(1);
         try
         {
+            // The headers go out now, not with the first event: a watcher (EventSource's open) knows it is connected
+            // while a quiet run has nothing new to say.
+            await response.Body.FlushAsync(cancellationToken);
             await foreach (var runEvent in grain.WatchAsync(afterEventId, cancellationToken).WithCancellation(cancellationToken))
             {
                 yield return new SseItem<string>(runEvent.PayloadJson, runEvent.Kind.ToName()) { EventId = runEvent.Id.ToString() };

@@ -23,7 +23,16 @@ public static class RunAnalysisApi
             .WithPageLimit(RunAnalysisParameters.DefaultExamplePage, RunAnalysisParameters.MaxExamplePage)
             .ProducesValidationProblem();
         api.MapGet("/export", ExportAsync).WithName("ExportRun")
-            .WithSummary("The run's samples or iterations as a file (JSON Lines or CSV), streamed as it is read")
+            .WithSummary("The run's samples, iterations or candidates as a file (JSON Lines or CSV), streamed as it is read")
+            .WithDescription(
+                "One row per sample (what=samples, the default), per iteration (what=iterations) or per candidate (what=candidates), " +
+                "with the fields of the REST answers: a samples page's, the iterations list's; a candidate's row holds predictor, " +
+                "kind and the fields of a candidate in GET …/candidates, its statistics flattened (minibatchN, minibatchMean, " +
+                "minibatchCi95Low, minibatchCi95High, fullN, fullMean) and demos as JSON; the importance of a predictor's choice " +
+                "is not a row's (GET …/candidates answers it). Candidates come in that answer's order: predictors (numeric ids in " +
+                "numeric order, then names), instructions before demo sets, then by index. CSV: a header row of the field names, " +
+                "RFC 4180 quoting, JSON values as quoted JSON text, null as an empty cell. The file is named in Content-Disposition " +
+                "(run-{runId}-{what}.{format}); a failure after the first rows aborts the connection rather than end the file early.")
             .ProducesValidationProblem();
         return api;
     }
@@ -64,7 +73,7 @@ public static class RunAnalysisApi
     public static async Task<Results<ExportStream, ValidationProblem>> ExportAsync(
         Guid runId,
         [Description("jsonl (default: one JSON object a line, as the REST API answers it) or csv (a header row of the same field names)")] string? format,
-        [Description("samples (default) or iterations")] string? what,
+        [Description("samples (default), iterations or candidates")] string? what,
         ClaimsPrincipal user, IClusterClient cluster, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters();
@@ -75,12 +84,16 @@ public static class RunAnalysisApi
         }
 
         var export = cluster.GetGrain<IRunExportGrain>(runId, user.ProjectId().ToString());
-        var fileName = $"run-{runId}-{(query.What == ExportTable.Iterations ? "iterations" : "samples")}.{(query.Format == ExportFormat.Csv ? "csv" : "jsonl")}";
+        var fileName = $"run-{runId}-{query.What.ToString().ToLowerInvariant()}.{(query.Format == ExportFormat.Csv ? "csv" : "jsonl")}";
         // A page is a batch of rows already: one page per call keeps each message, and the memory it needs, to a page.
-        return query.What == ExportTable.Iterations
-            ? await ExportStream.OpenAsync(export.ExportIterationsAsync(cancellationToken).WithBatchSize(1),
-                options => ExportColumns.IterationWriter(query.Format, options), query.Format, fileName, cancellationToken)
-            : await ExportStream.OpenAsync(export.ExportSamplesAsync(cancellationToken).WithBatchSize(1),
-                options => ExportColumns.SampleWriter(query.Format, options), query.Format, fileName, cancellationToken);
+        return query.What switch
+        {
+            ExportTable.Iterations => await ExportStream.OpenAsync(export.ExportIterationsAsync(cancellationToken).WithBatchSize(1),
+                options => ExportColumns.IterationWriter(query.Format, options), query.Format, fileName, cancellationToken),
+            ExportTable.Candidates => await ExportStream.OpenAsync(export.ExportCandidatesAsync(cancellationToken).WithBatchSize(1),
+                options => ExportColumns.CandidateWriter(query.Format, options), query.Format, fileName, cancellationToken),
+            _ => await ExportStream.OpenAsync(export.ExportSamplesAsync(cancellationToken).WithBatchSize(1),
+                options => ExportColumns.SampleWriter(query.Format, options), query.Format, fileName, cancellationToken),
+        };
     }
 }

@@ -30,7 +30,16 @@ public sealed class ApiKeyAuthentication(
             return AuthenticateResult.NoResult();
         }
 
-        var key = header["Bearer ".Length..].Trim();
+        return await AuthenticateKeyAsync(header["Bearer ".Length..].Trim(), SchemeName, cluster, configuration, Context.RequestAborted);
+    }
+
+    /// <summary>
+    /// What <paramref name="key"/> makes its holder: an admin, a caller of its project, or nothing. Every way a key
+    /// arrives (the bearer header, the dashboard's session cookie) is authenticated here.
+    /// </summary>
+    public static async Task<AuthenticateResult> AuthenticateKeyAsync(
+        string key, string scheme, IClusterClient cluster, IConfiguration configuration, CancellationToken cancellationToken)
+    {
         if (key.Length is 0 or > 200)
         {
             return AuthenticateResult.Fail("Malformed API key.");
@@ -40,12 +49,12 @@ public sealed class ApiKeyAuthentication(
         if (configuration[Callers.AdminKeySetting] is { Length: > 0 } adminKey
             && CryptographicOperations.FixedTimeEquals(hash, ApiKeys.Hash(adminKey)))
         {
-            return Success(new Claim(ClaimTypes.Role, Callers.AdminRole));
+            return Success(scheme, new Claim(ClaimTypes.Role, Callers.AdminRole));
         }
 
-        var projectId = await cluster.GetGrain<IApiKeyGrain>(0).AuthenticateAsync(hash, Context.RequestAborted);
+        var projectId = await cluster.GetGrain<IApiKeyGrain>(0).AuthenticateAsync(hash, cancellationToken);
         return projectId is { } id
-            ? Success(new Claim(Callers.ProjectClaim, id.ToString()))
+            ? Success(scheme, new Claim(Callers.ProjectClaim, id.ToString()))
             : AuthenticateResult.Fail("Unknown or revoked API key.");
     }
 
@@ -59,6 +68,6 @@ public sealed class ApiKeyAuthentication(
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         Problems.WriteAsync(Context, StatusCodes.Status403Forbidden, "Forbidden", "This key may not call this endpoint.");
 
-    private AuthenticateResult Success(Claim claim) =>
-        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity([claim], SchemeName)), SchemeName));
+    private static AuthenticateResult Success(string scheme, Claim claim) =>
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity([claim], scheme)), scheme));
 }

@@ -456,6 +456,33 @@ public static class ExportColumns
         new("updatedAt", (i, c) => c.Time(i.UpdatedAt)),
     ];
 
+    /// <summary>
+    /// A candidate: its predictor and kind, then the fields of a candidate of <c>GET …/candidates</c>, its statistics
+    /// flattened into columns of their own (so a CSV row holds them; the JSON lines carry the same names).
+    /// </summary>
+    public static readonly IReadOnlyList<ExportColumn<CandidateExportRow>> Candidates =
+    [
+        new("predictor", (r, c) => c.Text(r.Predictor)),
+        new("kind", (r, c) => c.Name(r.Kind)),
+        new("index", (r, c) => c.Number(r.Candidate.Index)),
+        new("recorded", (r, c) => c.Boolean(r.Candidate.Recorded)),
+        new("text", (r, c) => c.Text(r.Candidate.Text)),
+        new("demos", (r, c) => c.Json(r.Candidate.DemosJson)),
+        new("createdAt", (r, c) => c.Time(r.Candidate.CreatedAt)),
+        new("timesChosen", (r, c) => c.Number(r.Candidate.TimesChosen)),
+        new("minibatchN", (r, c) => c.Number(r.Candidate.Minibatch.N)),
+        new("minibatchMean", (r, c) => c.Number(r.Candidate.Minibatch.Mean)),
+        new("minibatchCi95Low", (r, c) => c.Number(r.Candidate.Minibatch.Ci95Low)),
+        new("minibatchCi95High", (r, c) => c.Number(r.Candidate.Minibatch.Ci95High)),
+        new("fullN", (r, c) => c.Number(r.Candidate.Full.N)),
+        new("fullMean", (r, c) => c.Number(r.Candidate.Full.Mean)),
+        new("bestScore", (r, c) => c.Number(r.Candidate.BestScore)),
+        new("bestMinibatchScore", (r, c) => c.Number(r.Candidate.BestMinibatchScore)),
+    ];
+
+    /// <summary>The writer of <paramref name="format"/> for candidates.</summary>
+    public static ExportWriter<CandidateExportRow> CandidateWriter(ExportFormat format, JsonSerializerOptions options) => Writer(Candidates, format, options);
+
     /// <summary>The writer of <paramref name="format"/> for samples.</summary>
     public static ExportWriter<SampleExportRow> SampleWriter(ExportFormat format, JsonSerializerOptions options) => Writer(Samples, format, options);
 

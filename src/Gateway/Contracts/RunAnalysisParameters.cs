@@ -8,6 +8,7 @@ public enum ExportTable
 {
     Samples,
     Iterations,
+    Candidates,
 }
 
 /// <summary>How an export is written: JSON Lines or CSV.</summary>
@@ -41,6 +42,7 @@ public static class RunAnalysisParameters
     {
         ["samples"] = ExportTable.Samples,
         ["iterations"] = ExportTable.Iterations,
+        ["candidates"] = ExportTable.Candidates,
     };
 
     /// <summary>The export's formats, by name.</summary>
@@ -94,11 +96,7 @@ public static class RunAnalysisParameters
     public static ExportQuery? Export(this QueryParameters parameters, string? what, string? format)
     {
         var table = ExportTable.Samples;
-        if (what == "candidates")
-        {
-            parameters.Add("what", "candidates cannot be exported yet: one of " + string.Join(", ", ExportTables.Keys) + ".");
-        }
-        else if (!string.IsNullOrEmpty(what) && !ExportTables.TryGetValue(what, out table))
+        if (!string.IsNullOrEmpty(what) && !ExportTables.TryGetValue(what, out table))
         {
             parameters.Add("what", "Must be one of " + string.Join(", ", ExportTables.Keys) + ".");
         }

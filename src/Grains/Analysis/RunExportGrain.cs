@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using OptimizationRuns.Grains.Candidates;
 using OptimizationRuns.Grains.Data;
 using OptimizationRuns.Grains.Queries;
 using OptimizationRuns.Grains.Runs;
@@ -46,6 +47,16 @@ public sealed class RunExportGrain(RunAnalysisQueries queries) : Grain, IRunExpo
             (after, take, ct) => queries.IterationPageAsync(ProjectId, RunId, after ?? -1, take, ct),
             last => last.Iteration,
             IterationTextBytes, cancellationToken);
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<IReadOnlyList<CandidateExportRow>> ExportCandidatesAsync(CancellationToken cancellationToken = default) =>
+        PagesAsync<CandidateExportRow, CandidateKey>(
+            async (after, take, ct) => (await queries.CandidatePageAsync(ProjectId, RunId, after, take, ct))?.Select(ToExportRow).ToList(),
+            last => new CandidateKey(last.Predictor, last.Kind.ToName(), last.Candidate.Index),
+            c => 2L * ((c.Candidate.Text?.Length ?? 0) + (c.Candidate.DemosJson?.Length ?? 0)), cancellationToken);
+
+    private static CandidateExportRow ToExportRow(CandidateRow row) =>
+        new(row.Predictor, DomainNames.ParseName<CandidateKind>(row.Kind), CandidateTable.View(row));
 
     /// <summary>
     /// Pages along a keyset: reads the first page (which tells whether the run is visible), then before handing out

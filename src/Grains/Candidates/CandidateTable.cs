@@ -33,6 +33,9 @@ public static class CandidateTable
     private static ScoreGroup Minibatch(CandidateRow row) =>
         new(row.MinibatchN, row.MinibatchMean ?? 0, row.MinibatchVariance ?? 0);
 
+    /// <summary>One candidate from its row, with its statistics (an export's row).</summary>
+    public static CandidateView View(CandidateRow row) => View(row, Minibatch(row));
+
     private static CandidateView View(CandidateRow row, ScoreGroup minibatch)
     {
         var interval = CandidateStatistics.ConfidenceInterval95(minibatch);

@@ -21,7 +21,7 @@ public sealed class IterationQueries(NpgsqlDataSource dataSource)
     /// <summary>
     /// A run's iterations whose params contain a JSON object (e.g. every trial that chose instruction 2 for predictor
     /// 0), along the primary key too: a run has tens to hundreds of trials, and testing each of them costs less than
-    /// optimization_iterations_params_gin, whose entry for such a choice lists that trial of nearly every run.
+    /// a GIN index of params (migration 0013 dropped it), whose entry for such a choice lists that trial of nearly every run.
     /// </summary>
     public const string IterationsWithParamsSql = $"""
         SELECT {Columns} FROM optimization_iterations WHERE run_id = @RunId AND params @> @Params::jsonb ORDER BY iteration

@@ -10,56 +10,79 @@ public sealed partial class RunAnalysisQueries
 {
     /// <summary>
     /// One pass over the run's samples, aggregated per example. Samples with an example id are read from
-    /// optimization_samples_examples_idx alone (an index-only scan, the project check an index condition); samples
-    /// without one are grouped by the MD5 of their inputs' jsonb text (jsonb normalises key order and spacing), found by
-    /// optimization_samples_unnamed_examples_idx and read from the heap. Both indexes are partial: each branch states
-    /// its predicate. The deviation is the population standard deviation of the example's scores
-    /// over its evaluations: DSPy evaluates an example at most once per iteration (full evaluations go over the dev set,
-    /// minibatches are drawn without replacement), so that is the spread of its scores across the candidates that
-    /// evaluated it. No aggregate needs its input sorted, so the rows are hashed as they are read; the last error's
-    /// text is read for the page's rows only, by primary key, from the position (iteration, sample index) of the
-    /// example's last failed sample, packed in a bigint.
+    /// optimization_samples_examples_idx alone (an index-only scan in example id order, the project check an index
+    /// condition) and aggregated as they come, group after group; samples without one are grouped by the MD5 of their
+    /// inputs' jsonb text (jsonb normalises key order and spacing), found by optimization_samples_unnamed_examples_idx
+    /// and read from the heap. Both indexes are partial: each branch states its predicate. Each branch aggregates on its
+    /// own, so only the examples, not the samples, go through the union. The deviation is the population standard
+    /// deviation of the example's scores over its evaluations: DSPy evaluates an example at most once per iteration
+    /// (full evaluations go over the dev set, minibatches are drawn without replacement), so that is the spread of its
+    /// scores across the candidates that evaluated it. The kinds an example was evaluated in are looked up for the
+    /// page's examples only (joining every sample to its iteration cost a quarter of the statement), and so is the
+    /// last error's text, by primary key, from the position (iteration, sample index) of the example's last failed
+    /// sample, packed in a bigint. A kind filter keeps the samples of that kind's iterations, tested in the index
+    /// scan against the array of their numbers (a semi-join would give up the index's order for a sort or a hash).
     /// </summary>
     private const string ExamplesTemplate = """
-        WITH evaluated AS (
-            SELECT s.example_id, NULL::text AS inputs_hash, s.iteration, s.sample_index, s.score, s.success
-            FROM optimization_samples s
-            WHERE s.run_id = @RunId AND s.example_id IS NOT NULL
-            UNION ALL
-            SELECT NULL, md5(COALESCE(s.inputs::text, 'null')), s.iteration, s.sample_index, s.score, s.success
-            FROM optimization_samples s
-            WHERE s.run_id = @RunId AND s.example_id IS NULL
-        ),
-        examples AS (
-            SELECT e.example_id, e.inputs_hash,
+        WITH named AS (
+            SELECT s.example_id, NULL::text AS inputs_hash,
                    count(*) AS evaluations,
-                   round(avg(e.score), 6) AS mean_score,
-                   round(stddev_pop(e.score), 6) AS score_std_dev,
-                   count(*) FILTER (WHERE NOT e.success) AS failures,
-                   max((e.iteration::bigint << 32) | e.sample_index) FILTER (WHERE NOT e.success) AS last_failure_at,
-                   bool_or(i.kind = 'baseline') AS in_baseline,
-                   bool_or(i.kind = 'minibatch') AS in_minibatch,
-                   bool_or(i.kind = 'full') AS in_full
-            FROM evaluated e
-            JOIN optimization_iterations i ON i.run_id = @RunId AND i.iteration = e.iteration /*kind*/
-            GROUP BY e.example_id, e.inputs_hash
+                   round(avg(s.score), 6) AS mean_score,
+                   round(stddev_pop(s.score), 6) AS score_std_dev,
+                   count(*) FILTER (WHERE NOT s.success) AS failures,
+                   max((s.iteration::bigint << 32) | s.sample_index) FILTER (WHERE NOT s.success) AS last_failure_at
+            FROM optimization_samples s
+            WHERE s.run_id = @RunId AND s.example_id IS NOT NULL /*kind*/
+            GROUP BY s.example_id
             HAVING count(*) >= @MinEvaluations
         ),
+        unnamed AS (
+            SELECT NULL::text AS example_id, h.inputs_hash,
+                   count(*) AS evaluations,
+                   round(avg(h.score), 6) AS mean_score,
+                   round(stddev_pop(h.score), 6) AS score_std_dev,
+                   count(*) FILTER (WHERE NOT h.success) AS failures,
+                   max((h.iteration::bigint << 32) | h.sample_index) FILTER (WHERE NOT h.success) AS last_failure_at
+            FROM (SELECT md5(COALESCE(s.inputs::text, 'null')) AS inputs_hash, s.iteration, s.sample_index, s.score, s.success
+                  FROM optimization_samples s
+                  WHERE s.run_id = @RunId AND s.example_id IS NULL /*kind*/) h
+            GROUP BY h.inputs_hash
+            HAVING count(*) >= @MinEvaluations
+        ),
+        examples AS (
+            SELECT *, ('id:' || example_id) COLLATE "C" AS example_key FROM named
+            UNION ALL
+            SELECT *, ('inputs:' || inputs_hash) COLLATE "C" FROM unnamed
+        ),
         page AS (
-            SELECT *, COALESCE('id:' || example_id, 'inputs:' || inputs_hash) COLLATE "C" AS example_key,
-                   /*first*/ AS sort_first, /*second*/ AS sort_second
+            SELECT *, /*first*/ AS sort_first, /*second*/ AS sort_second
             FROM examples
-            WHERE (/*first*/, /*second*/, COALESCE('id:' || example_id, 'inputs:' || inputs_hash) COLLATE "C")
-                  > (@AfterFirst, @AfterSecond, @AfterKey)
+            WHERE (/*first*/, /*second*/, example_key) > (@AfterFirst, @AfterSecond, @AfterKey)
             ORDER BY sort_first, sort_second, example_key
             LIMIT @Take
+        ),
+        seen AS (
+            SELECT p.example_key, bool_or(i.kind = 'baseline') AS in_baseline, bool_or(i.kind = 'minibatch') AS in_minibatch,
+                   bool_or(i.kind = 'full') AS in_full
+            FROM page p
+            JOIN optimization_samples s ON s.run_id = @RunId AND s.example_id = p.example_id
+            JOIN optimization_iterations i ON i.run_id = @RunId AND i.iteration = s.iteration /*seenKind*/
+            GROUP BY p.example_key
+            UNION ALL
+            SELECT p.example_key, bool_or(i.kind = 'baseline'), bool_or(i.kind = 'minibatch'), bool_or(i.kind = 'full')
+            FROM page p
+            JOIN optimization_samples s ON s.run_id = @RunId AND s.example_id IS NULL AND md5(COALESCE(s.inputs::text, 'null')) = p.inputs_hash
+            JOIN optimization_iterations i ON i.run_id = @RunId AND i.iteration = s.iteration /*seenKind*/
+            GROUP BY p.example_key
         )
-        SELECT p.example_id, p.inputs_hash, p.example_key, p.evaluations, p.mean_score, p.score_std_dev,
-               p.failures, p.in_baseline, p.in_minibatch, p.in_full, p.sort_first, p.sort_second,
+        SELECT p.example_id, p.inputs_hash, p.example_key, p.evaluations, p.mean_score, p.score_std_dev, p.failures,
+               COALESCE(k.in_baseline, false) AS in_baseline, COALESCE(k.in_minibatch, false) AS in_minibatch,
+               COALESCE(k.in_full, false) AS in_full, p.sort_first, p.sort_second,
                (SELECT e.error FROM optimization_samples e
                 WHERE e.run_id = @RunId AND e.iteration = (p.last_failure_at >> 32)::integer
                   AND e.sample_index = (p.last_failure_at & 4294967295)::integer) AS last_error
         FROM page p
+        LEFT JOIN seen k ON k.example_key = p.example_key
         ORDER BY p.sort_first, p.sort_second, p.example_key
         """;
 
@@ -80,7 +103,8 @@ public sealed partial class RunAnalysisQueries
         var (first, second) = SortKeys[query.Sort];
         var sql = new StringBuilder(ExamplesTemplate)
             .Replace("/*first*/", first).Replace("/*second*/", second)
-            .Replace("/*kind*/", query.Kind is null ? "" : "AND i.kind = @Kind");
+            .Replace("/*kind*/", query.Kind is null ? "" : "AND s.iteration = ANY (ARRAY(SELECT iteration FROM optimization_iterations WHERE run_id = @RunId AND kind = @Kind))")
+            .Replace("/*seenKind*/", query.Kind is null ? "" : "AND i.kind = @Kind");
         var after = query.After ?? BeforeFirst;
         var parameters = new DynamicParameters();
         parameters.Add("RunId", query.RunId);

@@ -28,6 +28,29 @@ public sealed partial class RunAnalysisQueries
         LIMIT $2
         """;
 
+    // A candidate's place in the export's order, as a row: predictors as GET …/candidates orders them (numeric ids by
+    // value: fewer significant digits first, then by their digits; then names in byte order), instructions before demo
+    // sets, then by index. Numbers of up to 18 digits, which a long holds, as CandidateTable compares them.
+    private static string CandidateOrder(string predictor, string kind, string index) => $$"""
+        {{predictor}} !~ '^[0-9]{1,18}$',
+        CASE WHEN {{predictor}} ~ '^[0-9]{1,18}$' THEN length(ltrim({{predictor}}, '0')) ELSE 0 END,
+        {{predictor}} COLLATE "C", {{kind}} = 'demos', {{index}}
+        """;
+
+    /// <summary>
+    /// A page of the run's candidates after (<c>@AfterPredictor</c>, <c>@AfterKind</c>, <c>@AfterIndex</c>) in the
+    /// export's order: the rows of <see cref="CandidateStore.CandidatesSql"/> (recorded or chosen, with their aggregates).
+    /// Every page aggregates the run's iterations again: a run has tens of candidates and iterations, a page is most often
+    /// the whole export, and the statistics stay those of one statement.
+    /// </summary>
+    public static readonly string CandidatePageSql = $"""
+        SELECT c.* FROM ({CandidateStore.CandidatesSql}) c
+        WHERE @AfterPredictor::text IS NULL
+           OR ({CandidateOrder("c.predictor", "c.kind", "c.idx")}) > ({CandidateOrder("@AfterPredictor::text", "@AfterKind::text", "@AfterIndex::integer")})
+        ORDER BY {CandidateOrder("c.predictor", "c.kind", "c.idx")}
+        LIMIT @Take
+        """;
+
     private const string SetProjectSql = "SELECT set_config('app.project_id', $1, true)";
 
     private const string RunVisibleSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = $1)";
@@ -115,6 +138,17 @@ public sealed partial class RunAnalysisQueries
     {
         var parameters = new DynamicParameters(new { RunId = runId, AfterIteration = afterIteration, Take = take });
         return await PageAsync<IterationView>(projectId, afterIteration < 0, IterationPageSql, parameters, cancellationToken);
+    }
+
+    /// <summary>Up to <paramref name="take"/> candidates of the run after <paramref name="after"/> (from the start when null); null when the run is not visible.</summary>
+    public async Task<List<CandidateRow>?> CandidatePageAsync(
+        Guid projectId, Guid runId, CandidateKey? after, int take, CancellationToken cancellationToken)
+    {
+        var parameters = new DynamicParameters(new
+        {
+            RunId = runId, AfterPredictor = after?.Predictor, AfterKind = after?.Kind, AfterIndex = after?.Idx, Take = take,
+        });
+        return await PageAsync<CandidateRow>(projectId, after is null, CandidatePageSql, parameters, cancellationToken);
     }
 
     private async Task<List<T>?> PageAsync<T>(

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -66,6 +67,24 @@ public sealed class ExportApiTests(GatewayFixture fixture)
         return body.Split('\n')[..^1].Select(line => JsonDocument.Parse(line).RootElement.Clone()).ToList();
     }
 
+    // Each line is the REST answer's item, with the same fields in the same order.
+    private static void AssertJsonLinesMatch(List<JsonElement> rest, string body)
+    {
+        var lines = JsonLines(body);
+        Assert.Equal(rest.Count, lines.Count);
+        for (var i = 0; i < rest.Count; i++)
+        {
+            AssertSameJson(rest[i], lines[i]);
+            Assert.Equal(rest[i].EnumerateObject().Select(f => f.Name), lines[i].EnumerateObject().Select(f => f.Name));
+        }
+    }
+
+    private static void AssertAttachment(HttpResponseMessage response, string mediaType, string fileName)
+    {
+        Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal($"attachment; filename=\"{fileName}\"", response.Content.Headers.GetValues("Content-Disposition").Single());
+    }
+
     private static void AssertSameJson(JsonElement expected, JsonElement actual) =>
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected.GetRawText()), JsonNode.Parse(actual.GetRawText())),
             $"expected {expected.GetRawText()}\n     got {actual.GetRawText()}");
@@ -120,21 +139,12 @@ public sealed class ExportApiTests(GatewayFixture fixture)
         Assert.Equal(4, rest.Count);
 
         var (jsonResponse, jsonl) = await DownloadAsync(p, Export(run, "?format=jsonl&what=samples"));
-        var lines = JsonLines(jsonl);
-        Assert.Equal(rest.Count, lines.Count);
-        for (var i = 0; i < rest.Count; i++)
-        {
-            AssertSameJson(rest[i], lines[i]);
-            Assert.Equal(rest[i].EnumerateObject().Select(f => f.Name), lines[i].EnumerateObject().Select(f => f.Name));
-        }
-
-        Assert.Equal("application/x-ndjson", jsonResponse.Content.Headers.ContentType?.MediaType);
-        Assert.Equal($"attachment; filename=\"run-{run}-samples.jsonl\"", jsonResponse.Content.Headers.GetValues("Content-Disposition").Single());
+        AssertJsonLinesMatch(rest, jsonl);
+        AssertAttachment(jsonResponse, "application/x-ndjson", $"run-{run}-samples.jsonl");
 
         var (csvResponse, csv) = await DownloadAsync(p, Export(run, "?format=csv"));
         AssertCsvMatches(rest, csv);
-        Assert.Equal("text/csv", csvResponse.Content.Headers.ContentType?.MediaType);
-        Assert.Equal($"attachment; filename=\"run-{run}-samples.csv\"", csvResponse.Content.Headers.GetValues("Content-Disposition").Single());
+        AssertAttachment(csvResponse, "text/csv", $"run-{run}-samples.csv");
         // JSON values are quoted cells; null is an empty cell, the empty string a quoted one.
         Assert.Contains("\"{\"\"question\"\": \"\"\"\"}\"", csv);
         Assert.Contains(",\"\",", csv);
@@ -225,10 +235,107 @@ public sealed class ExportApiTests(GatewayFixture fixture)
         Assert.Equal(4_000, JsonLines((await DownloadAsync(p, Export(run))).Body).Count);
     }
 
+    private static async Task RecordCandidatesAsync(ReadSideDriver p, Guid runId, IEnumerable<object> candidates)
+    {
+        var response = await p.Http.PostAsJsonAsync($"/api/optimization/runs/{runId}/candidates", new { candidates = candidates.ToArray() });
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+    }
+
+    // GET …/candidates as the export's rows: one per candidate, predictor and kind first, the statistics flattened.
+    private static List<JsonElement> CandidateRows(JsonElement answer) =>
+        answer.GetProperty("predictors").EnumerateArray().SelectMany(p => new[] { "instruction", "demos" }.SelectMany(kind =>
+            p.GetProperty(kind).GetProperty("candidates").EnumerateArray().Select(c =>
+            {
+                var ci95 = c.GetProperty("minibatch").GetProperty("ci95");
+                var row = new JsonObject
+                {
+                    ["predictor"] = p.GetProperty("predictor").GetString(),
+                    ["kind"] = kind,
+                    ["index"] = JsonNode.Parse(c.GetProperty("index").GetRawText()),
+                    ["recorded"] = JsonNode.Parse(c.GetProperty("recorded").GetRawText()),
+                    ["text"] = JsonNode.Parse(c.GetProperty("text").GetRawText()),
+                    ["demos"] = JsonNode.Parse(c.GetProperty("demos").GetRawText()),
+                    ["createdAt"] = JsonNode.Parse(c.GetProperty("createdAt").GetRawText()),
+                    ["timesChosen"] = JsonNode.Parse(c.GetProperty("timesChosen").GetRawText()),
+                    ["minibatchN"] = JsonNode.Parse(c.GetProperty("minibatch").GetProperty("n").GetRawText()),
+                    ["minibatchMean"] = JsonNode.Parse(c.GetProperty("minibatch").GetProperty("mean").GetRawText()),
+                    ["minibatchCi95Low"] = ci95.ValueKind == JsonValueKind.Null ? null : JsonNode.Parse(ci95[0].GetRawText()),
+                    ["minibatchCi95High"] = ci95.ValueKind == JsonValueKind.Null ? null : JsonNode.Parse(ci95[1].GetRawText()),
+                    ["fullN"] = JsonNode.Parse(c.GetProperty("full").GetProperty("n").GetRawText()),
+                    ["fullMean"] = JsonNode.Parse(c.GetProperty("full").GetProperty("mean").GetRawText()),
+                    ["bestScore"] = JsonNode.Parse(c.GetProperty("bestScore").GetRawText()),
+                    ["bestMinibatchScore"] = JsonNode.Parse(c.GetProperty("bestMinibatchScore").GetRawText()),
+                };
+                return JsonDocument.Parse(row.ToJsonString()).RootElement.Clone();
+            }))).ToList();
+
+    [Fact]
+    public async Task CandidatesExportAsTheCandidatesAnswerListsThemInBothFormats()
+    {
+        var p = await NewProjectAsync();
+        var run = await p.CreateRunAsync("export candidates");
+        await RecordCandidatesAsync(p, run,
+        [
+            new { predictor = "10", kind = "instruction", index = 0, text = "Answer, \"briefly\".\r\nThen stop; ünïcödé ✓" },
+            new { predictor = "2", kind = "demos", index = 1, demos = new object[] { new { question = "a,b?", answer = "\"c\"\n" }, new { question = "", answer = (string?)null } } },
+            new { predictor = "2", kind = "instruction", index = 0, text = "Think step by step." },
+            new { predictor = "generate.answer", kind = "instruction", index = 3, text = "," },
+        ]);
+        // Trials choose recorded candidates and one that never was (predictor 2's instruction 4), scored or not.
+        var trials = new (string Kind, decimal? Score, int Instruction)[] { ("baseline", 0.4m, 0), ("minibatch", 0.5m, 0), ("minibatch", 0.7m, 4), ("minibatch", 0.6m, 0), ("full", 0.65m, 0), ("minibatch", null, 4) };
+        for (var i = 0; i < trials.Length; i++)
+        {
+            await p.RecordIterationAsync(run, new
+            {
+                iteration = i, kind = trials[i].Kind, score = trials[i].Score,
+                @params = new { predictors = new Dictionary<string, object> { ["2"] = new { instruction = trials[i].Instruction, demos = 1 }, ["10"] = new { instruction = 0 } } },
+            });
+        }
+
+        var rest = CandidateRows(await p.GetAsync($"/api/optimization/runs/{run}/candidates"));
+        Assert.Equal(["2/instruction/0", "2/instruction/4", "2/demos/1", "10/instruction/0", "generate.answer/instruction/3"],
+            rest.Select(r => $"{r.GetProperty("predictor").GetString()}/{r.GetProperty("kind").GetString()}/{r.GetProperty("index").GetInt32()}"));
+
+        var (jsonResponse, jsonl) = await DownloadAsync(p, Export(run, "?what=candidates"));
+        AssertJsonLinesMatch(rest, jsonl);
+        AssertAttachment(jsonResponse, "application/x-ndjson", $"run-{run}-candidates.jsonl");
+
+        var (csvResponse, csv) = await DownloadAsync(p, Export(run, "?what=candidates&format=csv"));
+        AssertCsvMatches(rest, csv);
+        AssertAttachment(csvResponse, "text/csv", $"run-{run}-candidates.csv");
+        // Quotes doubled, a line break kept inside a quoted cell, a lone comma quoted; an unrecorded candidate's text empty.
+        Assert.Contains("\"Answer, \"\"briefly\"\".\r\nThen stop; ünïcödé ✓\"", csv);
+        Assert.Contains(",\",\",", csv);
+        var unrecorded = Csv.Parse(csv)[2];
+        Assert.Equal(("2", "instruction", "4", "false", null, null), (unrecorded[0], unrecorded[1], unrecorded[2], unrecorded[3], unrecorded[4], unrecorded[5]));
+    }
+
+    [Fact]
+    public async Task CandidatesOfManyPagesExportWholeAndInOrder()
+    {
+        var p = await NewProjectAsync();
+        var run = await p.CreateRunAsync("many candidates");
+        // 3 predictors × 2 kinds × 150 = 900 candidates: more than a first page (500), in two calls.
+        var all = new[] { "name", "10", "9" }.SelectMany(predictor => Enumerable.Range(0, 150).SelectMany(index => new object[]
+        {
+            new { predictor, kind = "instruction", index, text = $"instruction {index} of {predictor}" },
+            new { predictor, kind = "demos", index, demos = new[] { new { question = $"q{index}", answer = predictor } } },
+        })).ToList();
+        await RecordCandidatesAsync(p, run, all.Take(450));
+        await RecordCandidatesAsync(p, run, all.Skip(450));
+
+        var expected = new[] { "9", "10", "name" }.SelectMany(predictor => new[] { "instruction", "demos" }
+            .SelectMany(kind => Enumerable.Range(0, 150).Select(index => (predictor, kind, index)))).ToList();
+        var lines = JsonLines((await DownloadAsync(p, Export(run, "?what=candidates"))).Body);
+        Assert.Equal(expected, lines.Select(l => (l.GetProperty("predictor").GetString()!, l.GetProperty("kind").GetString()!, l.GetProperty("index").GetInt32())));
+        var rows = Csv.Parse((await DownloadAsync(p, Export(run, "?what=candidates&format=csv"))).Body);
+        Assert.Equal(expected, rows.Skip(1).Select(r => (r[0]!, r[1]!, int.Parse(r[2]!))));
+        Assert.Equal(ExportColumns.Candidates.Select(c => c.Name), rows[0].Select(c => c!));
+    }
+
     [Theory]
     [InlineData("?format=xml", "format")]
     [InlineData("?format=JSONL", "format")]
-    [InlineData("?what=candidates", "what")]
     [InlineData("?what=runs", "what")]
     [InlineData("?what=candidates&format=parquet", "format")]
     public async Task InvalidExportQueryIsAProblemNamingTheParameter(string query, string field)
@@ -239,29 +346,19 @@ public sealed class ExportApiTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task CandidatesAreRefusedByName()
-    {
-        var p = await NewProjectAsync();
-        var run = await p.CreateRunAsync("candidates");
-
-        var problem = await p.GetProblemAsync(Export(run, "?what=candidates"), HttpStatusCode.BadRequest);
-
-        Assert.Contains("candidates", problem.GetProperty("errors").GetProperty("what")[0].GetString());
-    }
-
-    [Fact]
     public async Task AnotherProjectsOrAnUnknownRunIsNotFound()
     {
         var owner = await NewProjectAsync();
         var stranger = await NewProjectAsync();
         var run = await SmallRunAsync(owner);
 
-        foreach (var query in new[] { "", "?format=csv", "?what=iterations", "?what=iterations&format=csv" })
+        foreach (var query in new[] { "", "?format=csv", "?what=iterations", "?what=iterations&format=csv", "?what=candidates", "?what=candidates&format=csv" })
         {
             await stranger.GetProblemAsync(Export(run, query), HttpStatusCode.NotFound);
         }
 
         await owner.GetProblemAsync(Export(Guid.NewGuid()), HttpStatusCode.NotFound);
+        await owner.GetProblemAsync(Export(Guid.NewGuid(), "?what=candidates"), HttpStatusCode.NotFound);
         Assert.Equal(4, JsonLines((await DownloadAsync(owner, Export(run))).Body).Count);
     }
 

@@ -153,7 +153,7 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
     }
 
     // The params filter of a run's iterations reads the run's key range and tests each trial, even for 400 trials:
-    // optimization_iterations_params_gin's entry for "instruction 2 of predictor 0" lists that trial of every run.
+    // A GIN index of params (dropped by migration 0013) would list "instruction 2 of predictor 0" for a trial of every run.
     [Fact]
     public async Task IterationsByParamsReadTheRunsKeyRange()
     {

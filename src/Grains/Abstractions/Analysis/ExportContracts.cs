@@ -31,3 +31,14 @@ public sealed record SampleExportRow
     public long TextBytes => (ExampleId?.Length ?? 0) + (Inputs?.Length ?? 0) + (Expected?.Length ?? 0)
         + (Prediction?.Length ?? 0) + (Error?.Length ?? 0) + (TraceId?.Length ?? 0) + (SpanId?.Length ?? 0);
 }
+
+/// <summary>
+/// One candidate as an export carries it: the predictor and kind it belongs to, and the candidate as
+/// <c>GET …/candidates</c> answers it (content when recorded, statistics from the run's iterations). The choice's
+/// importance belongs to the predictor and kind as a whole, not to a row: <c>GET …/candidates</c> answers it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("analysis.CandidateExportRow")]
+public sealed record CandidateExportRow(
+    [property: Id(0)] string Predictor,
+    [property: Id(1)] Runs.CandidateKind Kind,
+    [property: Id(2)] Candidates.CandidateView Candidate);

@@ -21,4 +21,11 @@ public interface IRunExportGrain : IGrainWithGuidCompoundKey
 
     /// <summary>The run's iterations in order, a page at a time (no page is empty).</summary>
     IAsyncEnumerable<IReadOnlyList<IterationView>> ExportIterationsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The run's candidates, recorded or only chosen by iterations, with their statistics: predictors as
+    /// <c>GET …/candidates</c> orders them (numeric ids in numeric order, then names), instructions before demo sets,
+    /// then by index; a page at a time (no page is empty).
+    /// </summary>
+    IAsyncEnumerable<IReadOnlyList<CandidateExportRow>> ExportCandidatesAsync(CancellationToken cancellationToken = default);
 }

@@ -1,0 +1,11 @@
+-- 0013 — drop optimization_iterations_params_gin: it serves no query.
+-- Every statement that reads params names its run first and reads the run's key range of the primary key: the
+-- iterations list and its params filter (IterationQueries: run_id = $1 AND params @> $2, tested in
+-- ReadQueryPlanTests.IterationsByParamsReadTheRunsKeyRange), the candidates' statistics (CandidateStore: jsonb_each over
+-- the run's iterations), the iterations export (RunAnalysisQueries.IterationPageSql). A choice such as
+-- {"predictors": {"0": {"instruction": 2}}} is in a trial of nearly every run, so the index's entry for it lists
+-- iterations of the whole table: for a run of 412 trials it cost 625 ms against 0.25 ms along the key (BENCHMARKS.md,
+-- "Searches under row-level security"). A project-wide search by choice would be its query, and means little, since
+-- candidates are numbered per run. Meanwhile every iteration written (and rewritten when it completes) pays for its
+-- entries: one per path of its params, 8 for a 4-predictor MIPROv2 trial (BENCHMARKS.md, "Ingest", the measurement).
+DROP INDEX optimization_iterations_params_gin;
