@@ -9,6 +9,11 @@ if (args.FirstOrDefault() == "migrate")
     return await MigrateCommand.RunAsync(args[1..], builder.Configuration, CancellationToken.None);
 }
 
+if (args.FirstOrDefault() == "prepare-database")
+{
+    return await PrepareDatabaseCommand.RunAsync(args[1..], CancellationToken.None);
+}
+
 if (builder.Configuration.GetValue("Database:MigrateOnStart", false))
 {
     builder.Services.AddHostedService<MigrateOnStart>();

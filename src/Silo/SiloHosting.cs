@@ -54,6 +54,7 @@ public static class SiloHosting
         silo.Services.AddOptimizationRunsData(connectionString);
         silo.Services.Configure<RunOptions>(configuration.GetSection("Runs"));
         silo.AddAnalyticsRefresh(configuration);
+        silo.AddRetention(configuration);
         return silo;
     }
 

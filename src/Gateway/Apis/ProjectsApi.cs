@@ -27,6 +27,7 @@ public static class ProjectsApi
             .WithSummary("Create an API key; the key is in this answer only").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapDelete("/{projectId:guid}/api-keys/{keyId:guid}", RevokeApiKeyAsync).WithName("RevokeApiKey")
             .WithSummary("Revoke an API key").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapRetentionApi();
         return api;
     }
 

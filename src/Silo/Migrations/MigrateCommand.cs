@@ -13,7 +13,8 @@ public static class MigrateCommand
         Usage: OptimizationRuns.Silo migrate <command>
 
         Commands:
-          up         apply every pending migration, in order (safe to run again, and concurrently)
+          up         apply every pending migration, in order (safe to run again, and concurrently);
+                     refuses when an applied migration's script has changed since
           down N     roll back the last N applied migrations, newest first
           status     list the migrations and whether each is applied
 
@@ -43,7 +44,16 @@ public static class MigrateCommand
         switch (command)
         {
             case "up":
-                await migrator.UpAsync(cancellationToken);
+                try
+                {
+                    await migrator.UpAsync(cancellationToken);
+                }
+                catch (MigrationChangedException e)
+                {
+                    logger.LogError("{Message}", e.Message);
+                    return 1;
+                }
+
                 return 0;
             case "down" when args.Length == 2 && int.TryParse(args[1], out var steps) && steps >= 0:
                 var rolledBack = await migrator.DownAsync(steps, cancellationToken);

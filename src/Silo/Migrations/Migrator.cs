@@ -8,13 +8,14 @@ namespace OptimizationRuns.Silo.Migrations;
 public sealed record MigrationStatus(int Version, string Name, bool Applied, DateTimeOffset? AppliedAt, bool ChecksumMatches);
 
 /// <summary>
-/// Applies and rolls back the numbered migrations. Each runs in its own transaction and is recorded
-/// in <c>schema_migrations</c>; a session advisory lock serialises migrators, so silos starting
-/// together apply each migration exactly once.
+/// Applies and rolls back the numbered migrations. Each runs in its own transaction (or, marked with
+/// <see cref="Migration.NoTransactionMarker"/>, statement by statement outside one) and is recorded in
+/// <c>schema_migrations</c> with its checksum; <c>up</c> refuses to run while an applied migration's script differs
+/// from the one applied. A session advisory lock serialises migrators, so silos starting together apply each
+/// migration exactly once.
 /// </summary>
 /// <remarks>
-/// Hand-written rather than DbUp or Evolve: neither runs down scripts, and rolling back the last N
-/// is part of our contract. Connect as the role that owns the schema.
+/// Our own rather than a library: see README ("The database") for why. Connect as the role that owns the schema.
 /// </remarks>
 public sealed class Migrator(string ownerConnectionString, IReadOnlyList<Migration> migrations, ILogger logger)
 {
@@ -36,18 +37,23 @@ public sealed class Migrator(string ownerConnectionString, IReadOnlyList<Migrati
 
     private const string ForgetSql = "DELETE FROM schema_migrations WHERE version = @Version";
 
+    private const string UpgradeChecksumSql = "UPDATE schema_migrations SET checksum = @Checksum WHERE version = @Version AND checksum = @LegacyChecksum";
+
     private sealed record AppliedRow(int Version, string Name, string Checksum, DateTime AppliedAt);
 
     /// <summary>Applies every pending migration in order; returns how many were applied.</summary>
     public async Task<int> UpAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenLockedAsync(cancellationToken);
-        var applied = (await ReadAppliedAsync(connection, cancellationToken)).Select(a => a.Version).ToHashSet();
+        var appliedRows = await ReadAppliedAsync(connection, cancellationToken);
+        await RefuseChangedAsync(connection, appliedRows, cancellationToken);
+        var applied = appliedRows.Select(a => a.Version).ToHashSet();
         var count = 0;
         foreach (var migration in migrations.Where(m => !applied.Contains(m.Version)))
         {
-            logger.LogInformation("Applying migration {Version:D4}_{Name}", migration.Version, migration.Name);
-            await RunInTransactionAsync(connection, migration.UpSql, RecordSql, migration, cancellationToken);
+            logger.LogInformation("Applying migration {Version:D4}_{Name}{Mode}", migration.Version, migration.Name,
+                migration.UpRunsOutsideTransaction ? " (outside a transaction)" : "");
+            await RunAsync(connection, migration.UpSql, migration.UpRunsOutsideTransaction, RecordSql, migration, cancellationToken);
             count++;
         }
 
@@ -68,7 +74,7 @@ public sealed class Migrator(string ownerConnectionString, IReadOnlyList<Migrati
                 ?? throw new InvalidOperationException(
                     $"Migration {row.Version:D4}_{row.Name} is applied but this build does not carry its down script.");
             logger.LogInformation("Rolling back migration {Version:D4}_{Name}", migration.Version, migration.Name);
-            await RunInTransactionAsync(connection, migration.DownSql, ForgetSql, migration, cancellationToken);
+            await RunAsync(connection, migration.DownSql, migration.DownRunsOutsideTransaction, ForgetSql, migration, cancellationToken);
             count++;
         }
 
@@ -82,7 +88,7 @@ public sealed class Migrator(string ownerConnectionString, IReadOnlyList<Migrati
         var applied = (await ReadAppliedAsync(connection, cancellationToken)).ToDictionary(a => a.Version);
         return migrations
             .Select(m => applied.TryGetValue(m.Version, out var row)
-                ? new MigrationStatus(m.Version, m.Name, true, new DateTimeOffset(row.AppliedAt, TimeSpan.Zero), row.Checksum == m.Checksum)
+                ? new MigrationStatus(m.Version, m.Name, true, new DateTimeOffset(row.AppliedAt, TimeSpan.Zero), Matches(m, row))
                 : new MigrationStatus(m.Version, m.Name, false, null, true))
             .ToList();
     }
@@ -109,11 +115,61 @@ public sealed class Migrator(string ownerConnectionString, IReadOnlyList<Migrati
     private static async Task<IReadOnlyList<AppliedRow>> ReadAppliedAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
         (await connection.QueryAsync<AppliedRow>(new CommandDefinition(AppliedSql, cancellationToken: cancellationToken))).ToList();
 
+    private static bool Matches(Migration migration, AppliedRow row) =>
+        row.Checksum == migration.Checksum || row.Checksum == migration.LegacyChecksum;
+
+    // An applied migration whose script changed means this build expects a schema the database does not have (or
+    // the reverse): applying more on top would hide it. Rows recorded with the older whole-file checksum that still
+    // match are moved to the current one, so a later comment fix in them is not taken for a change.
+    private async Task RefuseChangedAsync(NpgsqlConnection connection, IReadOnlyList<AppliedRow> applied, CancellationToken cancellationToken)
+    {
+        var known = migrations.ToDictionary(m => m.Version);
+        var changed = applied
+            .Where(row => known.TryGetValue(row.Version, out var migration) && !Matches(migration, row))
+            .Select(row => $"{row.Version:D4}_{row.Name}")
+            .ToList();
+        if (changed.Count > 0)
+        {
+            throw new MigrationChangedException(changed);
+        }
+
+        foreach (var row in applied.Where(row => known.TryGetValue(row.Version, out var m) && row.Checksum != m.Checksum))
+        {
+            var migration = known[row.Version];
+            await connection.ExecuteAsync(new CommandDefinition(UpgradeChecksumSql,
+                new { migration.Version, migration.Checksum, migration.LegacyChecksum }, cancellationToken: cancellationToken));
+        }
+
+        foreach (var row in applied.Where(row => !known.ContainsKey(row.Version)))
+        {
+            logger.LogWarning("Migration {Version:D4}_{Name} is applied but unknown to this build (a newer build applied it)", row.Version, row.Name);
+        }
+    }
+
+    private static async Task RunAsync(NpgsqlConnection connection, string script, bool outsideTransaction, string bookkeepingSql,
+        Migration migration, CancellationToken cancellationToken)
+    {
+        if (!outsideTransaction)
+        {
+            await RunInTransactionAsync(connection, script, bookkeepingSql, migration, cancellationToken);
+            return;
+        }
+
+        // One statement per command (PostgreSQL runs a multi-statement command as one implicit transaction).
+        foreach (var statement in SqlStatements.Split(script))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(statement, commandTimeout: 0, cancellationToken: cancellationToken));
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(bookkeepingSql, migration, cancellationToken: cancellationToken));
+    }
+
+    // No command timeout: a migration over a large table (an index built concurrently, rows moved) takes what it takes.
     private static async Task RunInTransactionAsync(
         NpgsqlConnection connection, string script, string bookkeepingSql, Migration migration, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(script, transaction: transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(script, transaction: transaction, commandTimeout: 0, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(bookkeepingSql, migration, transaction, cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
     }

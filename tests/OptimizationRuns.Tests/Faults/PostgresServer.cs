@@ -122,7 +122,7 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     // The newest /usr/lib/postgresql/<version>/bin, else wherever pg_ctl on the PATH lives (scripts/lib.sh pg_bindir).
-    private static string BinDirectory()
+    internal static string BinDirectory()
     {
         var versions = Directory.Exists("/usr/lib/postgresql")
             ? Directory.GetDirectories("/usr/lib/postgresql")
@@ -141,7 +141,7 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     // As root the server's user must be able to reach the folder; a private TMPDIR falls back to /tmp.
-    private static async Task<string> ReachableTempAsync()
+    internal static async Task<string> ReachableTempAsync()
     {
         var temp = Path.GetTempPath();
         if (!Environment.IsPrivilegedProcess)
@@ -160,7 +160,7 @@ public sealed class PostgresServer : IAsyncDisposable
         throw new InvalidOperationException("No temporary folder the postgres user can write to.");
     }
 
-    private static async Task<int> RunAsync(string file, IReadOnlyList<string> arguments, bool asServerUser = true, bool throwOnFailure = true)
+    internal static async Task<int> RunAsync(string file, IReadOnlyList<string> arguments, bool asServerUser = true, bool throwOnFailure = true)
     {
         var info = asServerUser && Environment.IsPrivilegedProcess
             ? new ProcessStartInfo("runuser", ["-u", "postgres", "--", file, .. arguments])

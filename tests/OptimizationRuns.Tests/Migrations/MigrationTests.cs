@@ -92,7 +92,7 @@ public sealed class MigrationTests
     public async Task AFailingMigrationLeavesNothingBehind()
     {
         await using var database = await ScratchDatabase.CreateAsync();
-        var broken = All.Append(new Migration(All.Count + 1, "broken",
+        var broken = All.Append(new Migration(All[^1].Version + 1, "broken",
             "CREATE TABLE half_done (id int); SELECT 1/0;", "DROP TABLE half_done;")).ToList();
 
         await Assert.ThrowsAsync<PostgresException>(() =>

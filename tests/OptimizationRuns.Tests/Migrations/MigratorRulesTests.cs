@@ -1,0 +1,148 @@
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using OptimizationRuns.Silo.Migrations;
+using OptimizationRuns.Tests.Fixtures;
+using Xunit;
+
+namespace OptimizationRuns.Tests.Migrations;
+
+/// <summary>Migrations outside a transaction, and <c>up</c> refusing an applied migration that changed.</summary>
+public sealed class MigratorRulesTests
+{
+    private static readonly IReadOnlyList<Migration> All = MigrationCatalog.Load();
+
+    private static Migrator MigratorFor(ScratchDatabase database, IReadOnlyList<Migration> migrations) =>
+        new(database.OwnerConnectionString, migrations, NullLogger.Instance);
+
+    private static Migration Next(string up, string down, string name = "extra") => new(All[^1].Version + 1, name, up, down);
+
+    [Fact]
+    public async Task AMarkedMigrationBuildsAnIndexConcurrentlyAndItsDownDropsItConcurrently()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        var concurrent = Next(
+            $"""
+            {Migration.NoTransactionMarker}
+            -- Concurrently, so writers to the runs table are not blocked while it builds.
+            DROP INDEX CONCURRENTLY IF EXISTS runs_error_idx;
+            CREATE INDEX CONCURRENTLY runs_error_idx ON optimization_runs (error_message);
+            """,
+            $"""
+            {Migration.NoTransactionMarker}
+            DROP INDEX CONCURRENTLY IF EXISTS runs_error_idx;
+            """);
+        var migrator = MigratorFor(database, [.. All, concurrent]);
+
+        Assert.Equal(All.Count + 1, await migrator.UpAsync(CancellationToken.None));
+
+        await using var connection = await database.OpenOwnerAsync();
+        Assert.True(await connection.ExecuteScalarAsync<bool>(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'runs_error_idx'::regclass"));
+        Assert.True((await migrator.StatusAsync(CancellationToken.None))[^1].Applied);
+
+        Assert.Equal(1, await migrator.DownAsync(1, CancellationToken.None));
+        Assert.Null(await connection.ExecuteScalarAsync<string?>("SELECT to_regclass('runs_error_idx')::text"));
+        Assert.False((await migrator.StatusAsync(CancellationToken.None))[^1].Applied);
+    }
+
+    [Fact]
+    public async Task WithoutTheMarkerAConcurrentIndexIsRefusedInsideTheTransaction()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        var unmarked = Next("CREATE INDEX CONCURRENTLY runs_error_idx ON optimization_runs (error_message);",
+            "DROP INDEX runs_error_idx;");
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => MigratorFor(database, [.. All, unmarked]).UpAsync(CancellationToken.None));
+
+        Assert.Equal(PostgresErrorCodes.ActiveSqlTransaction, error.SqlState);
+    }
+
+    [Fact]
+    public async Task AFailedMigrationOutsideATransactionIsNotRecordedAndCompletesWhenRunAgain()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        await MigratorFor(database, All).UpAsync(CancellationToken.None);
+        await using var connection = await database.OpenOwnerAsync();
+        await connection.ExecuteAsync("CREATE TABLE blocker (id int)");
+        var migration = Next(
+            $"""
+            {Migration.NoTransactionMarker}
+            CREATE TABLE IF NOT EXISTS first_half (id int);
+            CREATE TABLE blocker_copy AS SELECT 1 / (SELECT count(*) FROM blocker)::int AS x;
+            """,
+            "DROP TABLE IF EXISTS blocker_copy; DROP TABLE IF EXISTS first_half;");
+
+        await Assert.ThrowsAsync<PostgresException>(() => MigratorFor(database, [.. All, migration]).UpAsync(CancellationToken.None));
+        Assert.NotNull(await connection.ExecuteScalarAsync<string?>("SELECT to_regclass('first_half')::text"));
+        Assert.False((await MigratorFor(database, [.. All, migration]).StatusAsync(CancellationToken.None))[^1].Applied);
+
+        await connection.ExecuteAsync("INSERT INTO blocker VALUES (1)");
+        Assert.Equal(1, await MigratorFor(database, [.. All, migration]).UpAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task UpRefusesWhenAnAppliedMigrationChangedAndAppliesNothing()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        await MigratorFor(database, All).UpAsync(CancellationToken.None);
+        var edited = All.Select(m => m.Version == 1 ? m with { UpSql = m.UpSql + "\nCREATE TABLE sneaked_in (id int);\n" } : m).ToList();
+        var pending = Next("CREATE TABLE pending_one (id int);", "DROP TABLE pending_one;");
+
+        var error = await Assert.ThrowsAsync<MigrationChangedException>(() =>
+            MigratorFor(database, [.. edited, pending]).UpAsync(CancellationToken.None));
+
+        Assert.Equal(["0001_tracking_schema"], error.Migrations);
+        Assert.Contains("0001_tracking_schema", error.Message);
+        await using var connection = await database.OpenOwnerAsync();
+        Assert.Null(await connection.ExecuteScalarAsync<string?>("SELECT to_regclass('pending_one')::text"));
+        Assert.False((await MigratorFor(database, [.. edited, pending]).StatusAsync(CancellationToken.None))[0].ChecksumMatches);
+    }
+
+    [Fact]
+    public async Task TheMigrateCommandExitsNonZeroNamingTheChangedMigration()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        await MigratorFor(database, All).UpAsync(CancellationToken.None);
+        await using var connection = await database.OpenOwnerAsync();
+        await connection.ExecuteAsync("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 2");
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:PostgresOwner"] = database.OwnerConnectionString })
+            .Build();
+
+        Assert.Equal(1, await MigrateCommand.RunAsync(["up"], configuration, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ACommentChangeInAnAppliedMigrationIsNotAChange()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        await MigratorFor(database, All).UpAsync(CancellationToken.None);
+        var recommented = All.Select(m => m.Version == 1
+            ? m with { UpSql = m.UpSql.Replace("see scripts/db.sh", "see scripts/lib.sh", StringComparison.Ordinal) + "\n-- a note added later\n" }
+            : m).ToList();
+        Assert.NotEqual(All[0].UpSql, recommented[0].UpSql);
+
+        Assert.Equal(0, await MigratorFor(database, recommented).UpAsync(CancellationToken.None));
+        Assert.True((await MigratorFor(database, recommented).StatusAsync(CancellationToken.None))[0].ChecksumMatches);
+    }
+
+    [Fact]
+    public async Task AChecksumRecordedOverTheWholeFileIsAcceptedAndMovedToTheCurrentOne()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        await MigratorFor(database, All).UpAsync(CancellationToken.None);
+        await using var connection = await database.OpenOwnerAsync();
+        // What databases migrated before checksums left comments out hold.
+        foreach (var migration in All)
+        {
+            await connection.ExecuteAsync("UPDATE schema_migrations SET checksum = @LegacyChecksum WHERE version = @Version", migration);
+        }
+
+        Assert.Equal(0, await MigratorFor(database, All).UpAsync(CancellationToken.None));
+
+        var recorded = (await connection.QueryAsync<string>("SELECT checksum FROM schema_migrations ORDER BY version")).ToList();
+        Assert.Equal(All.Select(m => m.Checksum), recorded);
+    }
+}

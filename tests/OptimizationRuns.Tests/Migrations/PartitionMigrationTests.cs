@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using OptimizationRuns.Silo.Migrations;
+using OptimizationRuns.Tests.Fixtures;
+using OptimizationRuns.Tests.Operations;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace OptimizationRuns.Tests.Migrations;
+
+/// <summary>
+/// The partitioning procedure (migrations/procedures/samples_partitioned_by_run), applied through the migrator as the
+/// next migration, on a populated database: samples move into the hash-partitioned table with every row kept, while a
+/// writer keeps inserting and deleting; its down script brings back the plain table, the same rows and the same catalog.
+/// </summary>
+public sealed class PartitionMigrationTests(ITestOutputHelper output)
+{
+    private static readonly IReadOnlyList<Migration> Before = MigrationCatalog.Load();
+    private static readonly IReadOnlyList<Migration> Through = [.. Before, Procedure()];
+
+    // Read from the checkout (tests run from tests/OptimizationRuns.Tests/bin/<Configuration>/net10.0/).
+    private static Migration Procedure()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        var folder = Path.Combine(root, "migrations", "procedures");
+        return new Migration(Before[^1].Version + 1, "samples_partitioned_by_run",
+            File.ReadAllText(Path.Combine(folder, "samples_partitioned_by_run.up.sql")),
+            File.ReadAllText(Path.Combine(folder, "samples_partitioned_by_run.down.sql")));
+    }
+
+    [Fact]
+    public async Task APopulatedDatabaseIsPartitionedWithEveryRowKeptAndDownRestoresThePlainTable()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        await new Migrator(database.OwnerConnectionString, Before, NullLogger.Instance).UpAsync(CancellationToken.None);
+        var projects = new[]
+        {
+            await TrackedData.AddProjectAsync(database.OwnerConnectionString, runs: 40, iterations: 5, samples: 100),
+            await TrackedData.AddProjectAsync(database.OwnerConnectionString, runs: 7, iterations: 3, samples: 40),
+        };
+        var counts = await CountAllAsync(database, projects);
+        var plainCatalog = await CatalogSnapshot.TakeAsync(database.OwnerConnectionString);
+
+        await new Migrator(database.OwnerConnectionString, Through, NullLogger.Instance).UpAsync(CancellationToken.None);
+
+        Assert.Equal(counts, await CountAllAsync(database, projects));
+        await using var connection = await database.OpenOwnerAsync();
+        Assert.Equal("p", await connection.ExecuteScalarAsync<string>("SELECT relkind::text FROM pg_class WHERE oid = 'optimization_samples'::regclass"));
+        Assert.Equal(16, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM pg_inherits WHERE inhparent = 'optimization_samples'::regclass"));
+        var filled = await connection.ExecuteScalarAsync<int>("SELECT count(DISTINCT tableoid) FROM optimization_samples");
+        Assert.True(filled >= 8, $"47 runs spread over the 16 partitions, {filled} of them hold rows");
+        Assert.Null(await connection.ExecuteScalarAsync<string?>("SELECT to_regclass('optimization_samples_by_run')::text"));
+
+        Assert.Equal(1, await new Migrator(database.OwnerConnectionString, Through, NullLogger.Instance).DownAsync(1, CancellationToken.None));
+
+        Assert.Equal(counts, await CountAllAsync(database, projects));
+        Assert.Equal(plainCatalog, await CatalogSnapshot.TakeAsync(database.OwnerConnectionString));
+    }
+
+    [Fact]
+    public async Task WritesDuringTheMigrationAreAllKeptAndWaitOnlyBriefly()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        await new Migrator(database.OwnerConnectionString, Before, NullLogger.Instance).UpAsync(CancellationToken.None);
+        var projectId = await TrackedData.AddProjectAsync(database.OwnerConnectionString, runs: 60, iterations: 5, samples: 200);
+        var writer = new ConcurrentWriter(database.OwnerConnectionString, projectId);
+        using var stop = new CancellationTokenSource();
+        var writing = Task.Run(() => writer.RunAsync(stop.Token));
+        await writer.Started.Task;
+
+        var migrating = Stopwatch.StartNew();
+        await new Migrator(database.OwnerConnectionString, Through, NullLogger.Instance).UpAsync(CancellationToken.None);
+        migrating.Stop();
+        await writer.WriteAtLeastOnceMoreAsync();
+        await stop.CancelAsync();
+        await writing;
+
+        output.WriteLine($"migration {migrating.ElapsedMilliseconds} ms; writer: {writer.Writes} writes, longest {writer.LongestWrite.TotalMilliseconds:F0} ms");
+        var counts = await TrackedData.CountAsync(database.ServiceConnectionString, projectId);
+        Assert.Equal(60 * 5 * 200 + writer.SamplesAdded - writer.SamplesDeleted, counts.Samples);
+        Assert.True(writer.SamplesDeleted > 0 && writer.SamplesAdded > 0, "the writer inserted and deleted during the migration");
+        await using var connection = await database.OpenOwnerAsync();
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("""
+            SELECT count(*) FROM optimization_samples s WHERE NOT EXISTS (SELECT 1 FROM optimization_runs r WHERE r.id = s.run_id)
+            """));
+    }
+
+    private static async Task<IReadOnlyList<TrackedData.Counts>> CountAllAsync(ScratchDatabase database, IEnumerable<Guid> projects)
+    {
+        var counts = new List<TrackedData.Counts>();
+        foreach (var projectId in projects)
+        {
+            counts.Add(await TrackedData.CountAsync(database.ServiceConnectionString, projectId));
+        }
+
+        return counts;
+    }
+
+    /// <summary>Adds a run with samples, and deletes an earlier one every third time, until stopped; times each write.</summary>
+    private sealed class ConcurrentWriter(string ownerConnectionString, Guid projectId)
+    {
+        private const int SamplesPerRun = 50;
+        private readonly Queue<Guid> _added = new();
+        private int _writesAfterMark = -1;
+
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Writes { get; private set; }
+
+        public long SamplesAdded { get; private set; }
+
+        public long SamplesDeleted { get; private set; }
+
+        public TimeSpan LongestWrite { get; private set; }
+
+        public async Task WriteAtLeastOnceMoreAsync()
+        {
+            Volatile.Write(ref _writesAfterMark, 0);
+            while (Volatile.Read(ref _writesAfterMark) < 2)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        public async Task RunAsync(CancellationToken cancellationToken)
+        {
+            await using var connection = new NpgsqlConnection(ownerConnectionString);
+            await connection.OpenAsync(CancellationToken.None);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var watch = Stopwatch.StartNew();
+                if (Writes % 3 == 2 && _added.TryDequeue(out var old))
+                {
+                    await connection.ExecuteAsync("DELETE FROM optimization_runs WHERE id = @old", new { old });
+                    SamplesDeleted += SamplesPerRun;
+                }
+                else
+                {
+                    var runId = Guid.NewGuid();
+                    await connection.ExecuteAsync("""
+                        WITH run AS (INSERT INTO optimization_runs (id, project_id, run_name, optimizer_type) VALUES (@runId, @projectId, 'live', 'miprov2') RETURNING id, project_id),
+                             it AS (INSERT INTO optimization_iterations (run_id, project_id, iteration) SELECT id, project_id, 1 FROM run RETURNING run_id, project_id)
+                        INSERT INTO optimization_samples (run_id, project_id, iteration, sample_index, score)
+                        SELECT it.run_id, it.project_id, 1, s, 0.5 FROM it, generate_series(0, @last) s
+                        """, new { runId, projectId, last = SamplesPerRun - 1 });
+                    _added.Enqueue(runId);
+                    SamplesAdded += SamplesPerRun;
+                }
+
+                LongestWrite = watch.Elapsed > LongestWrite ? watch.Elapsed : LongestWrite;
+                Writes++;
+                Started.TrySetResult();
+                if (Volatile.Read(ref _writesAfterMark) >= 0)
+                {
+                    Interlocked.Increment(ref _writesAfterMark);
+                }
+            }
+        }
+    }
+}
