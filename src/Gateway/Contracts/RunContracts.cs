@@ -115,10 +115,29 @@ public sealed record PatchRunRequest
     /// <summary>A new baseline score, 0–1.</summary>
     public decimal? BaselineScore { get; init; }
 
-    public RunPatch ToPatch() => new(
-        new RunUpdate(RunName, Description, Tags, Metadata?.Text, ProgramName, DatasetName, MetricName, TaskModel,
-            PromptModel, TotalIterations, BaselineScore),
-        Status is { } status ? new RunTransition(status, FinalScore, OptimizedProgram?.Text, ErrorMessage, ErrorDetails?.Text) : null);
+    /// <summary>The grain's patch; a transition's fields without a status are refused rather than silently dropped.</summary>
+    public RunPatch ToPatch()
+    {
+        if (Status is null)
+        {
+            var orphans = new (string Field, bool Given)[]
+                {
+                    ("finalScore", FinalScore is not null), ("optimizedProgram", OptimizedProgram is not null),
+                    ("errorMessage", ErrorMessage is not null), ("errorDetails", ErrorDetails is not null),
+                }
+                .Where(f => f.Given)
+                .ToDictionary(f => f.Field, f => new[] { $"{f.Field} is given only with the status it belongs to (completed or failed)." });
+            if (orphans.Count > 0)
+            {
+                throw new RunValidationException(orphans);
+            }
+        }
+
+        return new RunPatch(
+            new RunUpdate(RunName, Description, Tags, Metadata?.Text, ProgramName, DatasetName, MetricName, TaskModel,
+                PromptModel, TotalIterations, BaselineScore),
+            Status is { } status ? new RunTransition(status, FinalScore, OptimizedProgram?.Text, ErrorMessage, ErrorDetails?.Text) : null);
+    }
 }
 
 /// <summary>A heartbeat with live progress; every field is optional (an empty object is a bare heartbeat).</summary>

@@ -36,11 +36,12 @@ public sealed class RunAnalysisQueryPlanTests(IndexUsageDatabase data) : IClassF
 
         var nodes = await PlanAsync(sql, parameters);
 
-        // Two scans of the index: the run's samples for the aggregation, and the page's examples' samples for their kinds.
+        // The run's samples for the aggregation, and the page's examples' samples for their kinds: the planner may look the
+        // latter up by example id or scan the run's range again (seen on a fresh CI database); either way, index only.
         var scans = nodes.Where(n => n.TryGetProperty("Index Name", out var index) && index.GetString() == "optimization_samples_examples_idx").ToList();
         Assert.All(scans, scan => Assert.Equal("Index Only Scan", scan.GetProperty("Node Type").GetString()));
         Assert.All(scans, scan => Assert.Contains("project_id", scan.GetProperty("Index Cond").GetString()));
-        Assert.Single(scans, scan => !scan.GetProperty("Index Cond").GetString()!.Contains("example_id"));
+        Assert.Contains(scans, scan => !scan.GetProperty("Index Cond").GetString()!.Contains("example_id"));
         Assert.Contains(nodes, n => n.TryGetProperty("Index Name", out var index) && index.GetString() == "optimization_samples_unnamed_examples_idx");
         // The samples are read by those indexes only (the last errors of the page by primary key).
         Assert.DoesNotContain(nodes, n => n.GetProperty("Node Type").GetString() is "Seq Scan" or "Bitmap Heap Scan"

@@ -174,6 +174,9 @@ public sealed class ValidationTests(GatewayFixture fixture)
         { """{"status":"failed","finalScore":0.5}""", "finalScore" },
         { """{"runName":""}""", "runName" },
         { """{"tags":["ok",""]}""", "tags[1]" },
+        // A transition's fields without the status were once answered 200 and dropped.
+        { """{"finalScore":0.7}""", "finalScore" },
+        { """{"runName":"renamed","errorMessage":"boom"}""", "errorMessage" },
     };
 
     [Theory]
