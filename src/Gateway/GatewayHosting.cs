@@ -28,6 +28,7 @@ public static class GatewayHosting
         var clusterId = configuration["Orleans:ClusterId"] ?? "optruns";
         // Calls continue the HTTP request's trace into the silos.
         client.AddActivityPropagation();
+        client.AddOutgoingGrainCallFilter(new Cluster.CallDeadline(configuration.GetValue("Cluster:CallDeadline", Cluster.CallDeadline.Default)));
         if (configuration["Orleans:Gateways"] is { Length: > 0 } gateways)
         {
             var endpoints = gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
