@@ -12,6 +12,9 @@ public static class GatewayHosting
         if (!string.Equals(builder.Configuration["Orleans:Client"], "external", StringComparison.OrdinalIgnoreCase))
         {
             builder.UseOrleansClient(client => client.AddOptimizationRunsClustering(builder.Configuration));
+            // The client keeps trying to reach a silo while the gateway listens: with no silo up yet, requests are
+            // answered 503 (not refused) and the gateway recovers by itself when one appears.
+            builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
         }
 
         return builder;

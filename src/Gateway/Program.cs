@@ -1,5 +1,6 @@
 using OptimizationRuns.Gateway;
 using OptimizationRuns.Gateway.Apis;
+using OptimizationRuns.Gateway.Cluster;
 using Scalar.AspNetCore;
 
 // Settings (appsettings.json) come from beside the binary, wherever it is started from.
@@ -14,6 +15,7 @@ var app = builder.Build();
 app.UseTraceIdHeader();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseClusterAvailability();
 app.UseBodySizeLimit(app.Configuration.GetValue("Gateway:MaxBodyBytes", GatewayServices.DefaultMaxBodyBytes));
 app.UseAuthentication();
 app.UseAuthorization();

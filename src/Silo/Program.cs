@@ -9,6 +9,7 @@ if (args.FirstOrDefault() == "migrate")
     return await MigrateCommand.RunAsync(args[1..], builder.Configuration, CancellationToken.None);
 }
 
+builder.Services.AddHostedService<WaitForDatabase>();
 if (builder.Configuration.GetValue("Database:MigrateOnStart", false))
 {
     builder.Services.AddHostedService<MigrateOnStart>();
