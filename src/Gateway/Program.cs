@@ -1,6 +1,7 @@
 using OptimizationRuns.Gateway;
 using OptimizationRuns.Gateway.Apis;
 using OptimizationRuns.Gateway.Cluster;
+using OptimizationRuns.Gateway.Security;
 using Scalar.AspNetCore;
 
 // Settings (appsettings.json) come from beside the binary, wherever it is started from.
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 
 builder.AddOptimizationRunsClient();
 builder.AddGatewayServices();
+builder.AddGatewaySecurity();
 builder.AddGatewayTelemetry();
 
 var app = builder.Build();
@@ -15,6 +17,7 @@ var app = builder.Build();
 app.UseTraceIdHeader();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseGatewaySecurity();
 app.UseClusterAvailability();
 app.UseBodySizeLimit(app.Configuration.GetValue("Gateway:MaxBodyBytes", GatewayServices.DefaultMaxBodyBytes));
 app.UseAuthentication();

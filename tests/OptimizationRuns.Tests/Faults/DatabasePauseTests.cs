@@ -15,6 +15,7 @@ namespace OptimizationRuns.Tests.Faults;
 /// after SIGCONT writes resume by themselves and every acknowledged sample is stored exactly once.
 /// </summary>
 [Trait("Category", "Faults")]
+[Collection(ProcessFaults.Name)]
 public sealed class DatabasePauseTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Writers = 8;

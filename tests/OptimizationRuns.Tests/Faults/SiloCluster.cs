@@ -31,10 +31,16 @@ public sealed class SiloCluster : IAsyncDisposable
 
     public IReadOnlyList<ServiceProcess> Silos => _silos;
 
+    public ServiceProcess Gateway => _gateway;
+
+    /// <summary>Everything every process printed, whole (for checking what was logged).</summary>
+    public string FullOutput => string.Join("\n", _silos.Select(s => s.Output).Append(_gateway.Output));
+
     /// <summary>Everything the processes printed, for failure messages.</summary>
     public string Output => string.Join("\n", _silos.Select((s, i) => $"--- silo {i}\n{Tail(s.Output)}").Append($"--- gateway\n{Tail(_gateway.Output)}"));
 
-    public static async Task<SiloCluster> StartAsync(int silos)
+    /// <summary>Starts the processes and waits until the gateway is ready and every silo active; <paramref name="gatewaySettings"/> are added to the gateway's environment.</summary>
+    public static async Task<SiloCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? gatewaySettings = null)
     {
         var cluster = new SiloCluster();
         try
@@ -47,14 +53,20 @@ public sealed class SiloCluster : IAsyncDisposable
 
             var httpPort = ServiceProcess.FreePort();
             cluster.Address = new Uri($"http://127.0.0.1:{httpPort}");
-            cluster._gateway = ServiceProcess.Start("Gateway", new Dictionary<string, string>
+            var environment = new Dictionary<string, string>
             {
                 ["ASPNETCORE_URLS"] = cluster.Address.ToString().TrimEnd('/'),
                 ["Orleans__Gateways"] = string.Join(',', cluster._ports.Select(p => $"127.0.0.1:{p.GatewayPort}")),
                 ["Orleans__ClusterId"] = cluster._clusterId,
                 ["Orleans__ServiceId"] = cluster._clusterId,
                 ["OPTRUNS_ADMIN_KEY"] = AdminKey,
-            });
+            };
+            foreach (var (key, value) in gatewaySettings ?? new Dictionary<string, string>())
+            {
+                environment[key] = value;
+            }
+
+            cluster._gateway = ServiceProcess.Start("Gateway", environment);
             await cluster.WaitUntilAsync(silos);
             return cluster;
         }

@@ -14,6 +14,7 @@ namespace OptimizationRuns.Tests.Faults;
 /// <c>OPTRUNS_FAULTS_SECONDS</c> (default 8) is how long the workers write after the kill; bench/faults.sh sets more.
 /// </summary>
 [Trait("Category", "Faults")]
+[Collection(ProcessFaults.Name)]
 public sealed class SiloKillTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Runs = 16;

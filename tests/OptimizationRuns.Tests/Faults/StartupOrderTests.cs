@@ -12,6 +12,7 @@ namespace OptimizationRuns.Tests.Faults;
 /// so) instead of exiting, and a gateway started before any silo answers 503 quickly instead of refusing connections.
 /// </summary>
 [Trait("Category", "Faults")]
+[Collection(ProcessFaults.Name)]
 public sealed class StartupOrderTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan AnswerWithin = TimeSpan.FromSeconds(2);
@@ -38,6 +39,7 @@ public sealed class StartupOrderTests(ITestOutputHelper output) : IAsyncLifetime
         await _database.StopAsync();
         _system = OutageSystem.Start(_database, startSilo: true);
         using var http = _system.Client();
+        await UntilListeningAsync(http);
         await UntilAsync(() => _system.Silo.Output.Contains("Waiting for PostgreSQL"), "the silo said it waits for PostgreSQL");
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.False(_system.Silo.HasExited, $"the silo exited while the database was down:\n{_system.Output}");
