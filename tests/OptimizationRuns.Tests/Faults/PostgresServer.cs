@@ -142,7 +142,8 @@ public sealed class PostgresServer : IAsyncDisposable
             }
         }
 
-        await RunAsync("kill", [signal, .. processes.Select(p => p.ToString())], asServerUser: false);
+        // A backend may end between the listing and the signal; kill still signals the others.
+        await RunAsync("kill", [signal, .. processes.Select(p => p.ToString())], asServerUser: false, throwOnFailure: false);
     }
 
     private async Task CreateRolesAsync()
