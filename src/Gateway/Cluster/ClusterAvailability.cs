@@ -14,10 +14,12 @@ public static class ClusterAvailability
     public static IApplicationBuilder UseClusterAvailability(this IApplicationBuilder app)
     {
         var manifest = app.ApplicationServices.GetService<IClusterManifestProvider>();
+        // Once a silo has answered, the client keeps its grain types: later outages are answered by the calls themselves.
+        var reached = manifest is null;
         return app.Use(async (context, next) =>
         {
-            if (manifest is null || manifest.Current.AllGrainManifests.Any(m => m.Grains.Count > 0)
-                || context.Request.Path.StartsWithSegments("/health/live"))
+            reached = reached || manifest!.Current.AllGrainManifests.Any(m => m.Grains.Count > 0);
+            if (reached || context.Request.Path.StartsWithSegments("/health/live"))
             {
                 await next(context);
                 return;
