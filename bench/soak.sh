@@ -88,7 +88,8 @@ SOAK_LOGS="$logs" python3 "$OPTRUNS_ROOT/bench/soak.py" --url "http://127.0.0.1:
   --minutes "$minutes" --sim-runs "$sim_runs" --speed "$speed" --silo-pid "$silo_pid" --gateway-pid "$gateway_pid" | tee "$logs/bench-soak.out"
 
 # Idle: the load has stopped; run grains deactivate after Orleans' collection age unless something keeps them.
-active() { curl -fsS "http://127.0.0.1:$prometheus_port/metrics" 2>/dev/null | awk '/^optruns_runs_active[{ ]/ { n += $NF } END { print n + 0 }'; }
+# The silo's Prometheus listener answers the host name localhost only.
+active() { curl -fsS "http://localhost:$prometheus_port/metrics" 2>/dev/null | awk '/^optruns_runs_active[{ ]/ { n += $NF } END { print n + 0 }'; }
 rss() { awk '/^VmRSS:/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
 log "idle: active run grains and RSS every 30 s for $idle_minutes min"
 echo "idle_s  active_runs  silo_rss_mb  gateway_rss_mb"
