@@ -37,7 +37,8 @@ public sealed class SiloCluster : IAsyncDisposable
     public string FullOutput => string.Join("\n", _silos.Select(s => s.Output).Append(_gateway.Output));
 
     /// <summary>Everything the processes printed, for failure messages.</summary>
-    public string Output => string.Join("\n", _silos.Select((s, i) => $"--- silo {i}\n{Tail(s.Output)}").Append($"--- gateway\n{Tail(_gateway.Output)}"));
+    public string Output => string.Join("\n", _silos.Select((s, i) => $"--- silo {i}\n{Tail(s.Output)}")
+        .Append($"--- gateway\n{Tail(_gateway.Output)}").Append($"--- gateway, its first unhandled exception\n{FirstUnhandled(_gateway.Output)}"));
 
     /// <summary>Starts the processes and waits until the gateway is ready and every silo active; <paramref name="gatewaySettings"/> are added to the gateway's environment.</summary>
     public static async Task<SiloCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? gatewaySettings = null)
@@ -224,6 +225,10 @@ public sealed class SiloCluster : IAsyncDisposable
             await Task.Delay(500);
         }
     }
+
+    // A 500 is what a fault test hunts; its exception may be long gone from the tail.
+    private static string FirstUnhandled(string text) =>
+        text.IndexOf("An unhandled exception has occurred", StringComparison.Ordinal) is var at and >= 0 ? text[at..Math.Min(text.Length, at + 3000)] : "none";
 
     private static string Tail(string text) => text.Length <= 4000 ? text : text[^4000..];
 }
