@@ -12,6 +12,9 @@ public static class GatewayHosting
         if (!string.Equals(builder.Configuration["Orleans:Client"], "external", StringComparison.OrdinalIgnoreCase))
         {
             builder.UseOrleansClient(client => client.AddOptimizationRunsClustering(builder.Configuration));
+            // The client keeps trying to reach a silo while the gateway listens: with no silo up yet, requests are
+            // answered 503 (not refused) and the gateway recovers by itself when one appears.
+            builder.Services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
         }
 
         return builder;
@@ -28,6 +31,7 @@ public static class GatewayHosting
         var clusterId = configuration["Orleans:ClusterId"] ?? "optruns";
         // Calls continue the HTTP request's trace into the silos.
         client.AddActivityPropagation();
+        client.AddOutgoingGrainCallFilter(new Cluster.CallDeadline(configuration.GetValue("Cluster:CallDeadline", Cluster.CallDeadline.Default)));
         if (configuration["Orleans:Gateways"] is { Length: > 0 } gateways)
         {
             var endpoints = gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

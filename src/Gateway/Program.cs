@@ -1,6 +1,8 @@
 using OptimizationRuns.Gateway;
 using OptimizationRuns.Gateway.Apis;
 using OptimizationRuns.Gateway.Dashboard;
+using OptimizationRuns.Gateway.Cluster;
+using OptimizationRuns.Gateway.Security;
 using Scalar.AspNetCore;
 
 // Settings (appsettings.json) come from beside the binary, wherever it is started from.
@@ -8,6 +10,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 
 builder.AddOptimizationRunsClient();
 builder.AddGatewayServices();
+builder.AddGatewaySecurity();
 builder.AddGatewayTelemetry();
 builder.AddDashboard();
 
@@ -16,6 +19,8 @@ var app = builder.Build();
 app.UseTraceIdHeader();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseGatewaySecurity();
+app.UseClusterAvailability();
 app.UseBodySizeLimit(app.Configuration.GetValue("Gateway:MaxBodyBytes", GatewayServices.DefaultMaxBodyBytes));
 app.UseDashboardAssets();
 app.UseAuthentication();

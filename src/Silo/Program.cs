@@ -14,6 +14,7 @@ if (args.FirstOrDefault() == "prepare-database")
     return await PrepareDatabaseCommand.RunAsync(args[1..], CancellationToken.None);
 }
 
+builder.Services.AddHostedService<WaitForDatabase>();
 if (builder.Configuration.GetValue("Database:MigrateOnStart", false))
 {
     builder.Services.AddHostedService<MigrateOnStart>();

@@ -78,6 +78,7 @@ public static class SiloHosting
             silo.ConfigureEndpoints(AdvertisedAddress(configuration["Orleans:AdvertisedHost"]), siloPort, gatewayPort,
                 listenOnAnyHostAddress: true);
             silo.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, serviceId));
+            silo.AddFailureDetection(configuration);
         }
         else
         {

@@ -16,6 +16,7 @@ namespace OptimizationRuns.Tests.Cluster;
 /// The real topology: two silo processes with membership on PostgreSQL and a gateway process in front,
 /// driven over HTTP. Stopping a silo gracefully moves its runs to the other with nothing acknowledged lost.
 /// </summary>
+[Collection(Faults.ProcessFaults.Name)]
 public sealed class MultiSiloProcessTests : IAsyncLifetime
 {
     private const string AdminKey = "multi-silo-admin-key-0123456789";

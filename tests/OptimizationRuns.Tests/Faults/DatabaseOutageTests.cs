@@ -17,6 +17,7 @@ namespace OptimizationRuns.Tests.Faults;
 /// Asserted through HTTP only.
 /// </summary>
 [Trait("Category", "Faults")]
+[Collection(ProcessFaults.Name)]
 public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan AnswerWithin = TimeSpan.FromSeconds(10);

@@ -13,49 +13,32 @@ public sealed class OutageSystem : IAsyncDisposable
 {
     public const string AdminKey = "faults-admin-key-0123456789";
 
-    private OutageSystem(PostgresServer database, ServiceProcess silo, ServiceProcess gateway, Uri address)
+    private readonly Dictionary<string, string> _siloEnvironment;
+    private ServiceProcess? _silo;
+
+    private OutageSystem(PostgresServer database, Dictionary<string, string> siloEnvironment, ServiceProcess gateway, Uri address)
     {
         Database = database;
-        Silo = silo;
+        _siloEnvironment = siloEnvironment;
         Gateway = gateway;
         Address = address;
     }
 
     public PostgresServer Database { get; }
 
-    public ServiceProcess Silo { get; }
+    public ServiceProcess Silo => _silo ?? throw new InvalidOperationException("The silo was not started.");
 
     public ServiceProcess Gateway { get; }
 
     public Uri Address { get; }
 
     /// <summary>Everything the processes printed, for failure messages.</summary>
-    public string Output => $"--- silo\n{Silo.Output}\n--- gateway\n{Gateway.Output}";
+    public string Output => $"--- silo\n{_silo?.Output}\n--- gateway\n{Gateway.Output}";
 
+    /// <summary>A new database, a silo and a gateway, ready.</summary>
     public static async Task<OutageSystem> StartAsync()
     {
-        var database = await PostgresServer.StartNewAsync();
-        var id = $"faults-{Guid.NewGuid():N}";
-        var gatewayPort = ServiceProcess.FreePort();
-        var silo = ServiceProcess.Start("Silo", new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Postgres"] = database.ServiceConnectionString,
-            ["Orleans__ClusterId"] = id,
-            ["Orleans__ServiceId"] = id,
-            ["Orleans__SiloPort"] = ServiceProcess.FreePort().ToString(),
-            ["Orleans__GatewayPort"] = gatewayPort.ToString(),
-            ["Analytics__RefreshPeriod"] = "00:00:00",
-        });
-        var httpPort = ServiceProcess.FreePort();
-        var gateway = ServiceProcess.Start("Gateway", new Dictionary<string, string>
-        {
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}",
-            ["Orleans__ClusterId"] = id,
-            ["Orleans__ServiceId"] = id,
-            ["Orleans__GatewayPort"] = gatewayPort.ToString(),
-            ["OPTRUNS_ADMIN_KEY"] = AdminKey,
-        });
-        var system = new OutageSystem(database, silo, gateway, new Uri($"http://127.0.0.1:{httpPort}"));
+        var system = Start(await PostgresServer.StartNewAsync(), startSilo: true);
         try
         {
             await system.WaitUntilReadyAsync();
@@ -67,6 +50,44 @@ public sealed class OutageSystem : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The gateway, and the silo when <paramref name="startSilo"/>, on <paramref name="database"/> (running or not),
+    /// without waiting for either to be ready; <see cref="StartSilo"/> starts a silo later.
+    /// </summary>
+    public static OutageSystem Start(PostgresServer database, bool startSilo)
+    {
+        var id = $"faults-{Guid.NewGuid():N}";
+        var gatewayPort = ServiceProcess.FreePort();
+        var siloEnvironment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = database.ServiceConnectionString,
+            ["Orleans__ClusterId"] = id,
+            ["Orleans__ServiceId"] = id,
+            ["Orleans__SiloPort"] = ServiceProcess.FreePort().ToString(),
+            ["Orleans__GatewayPort"] = gatewayPort.ToString(),
+            ["Analytics__RefreshPeriod"] = "00:00:00",
+        };
+        var httpPort = ServiceProcess.FreePort();
+        var gateway = ServiceProcess.Start("Gateway", new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}",
+            ["Orleans__ClusterId"] = id,
+            ["Orleans__ServiceId"] = id,
+            ["Orleans__GatewayPort"] = gatewayPort.ToString(),
+            ["OPTRUNS_ADMIN_KEY"] = AdminKey,
+        });
+        var system = new OutageSystem(database, siloEnvironment, gateway, new Uri($"http://127.0.0.1:{httpPort}"));
+        if (startSilo)
+        {
+            system.StartSilo();
+        }
+
+        return system;
+    }
+
+    /// <summary>Starts the silo process.</summary>
+    public void StartSilo() => _silo = ServiceProcess.Start("Silo", _siloEnvironment);
 
     /// <summary>A client of the gateway that sends <paramref name="key"/> as its bearer token.</summary>
     public HttpClient Client(string? key = null)
@@ -83,14 +104,19 @@ public sealed class OutageSystem : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Gateway.DisposeAsync();
-        await Silo.DisposeAsync();
+        if (_silo is not null)
+        {
+            await _silo.DisposeAsync();
+        }
+
         await Database.DisposeAsync();
     }
 
-    private async Task WaitUntilReadyAsync()
+    /// <summary>Waits until the gateway answers ready (a silo reached the database), for at most <paramref name="within"/>.</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan? within = null)
     {
         using var http = Client();
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(90));
         while (true)
         {
             try
@@ -105,7 +131,7 @@ public sealed class OutageSystem : IAsyncDisposable
                 // Not listening yet.
             }
 
-            if (DateTime.UtcNow > deadline || Silo.HasExited || Gateway.HasExited)
+            if (DateTime.UtcNow > deadline || _silo?.HasExited == true || Gateway.HasExited)
             {
                 throw new InvalidOperationException("The silo and gateway did not come up:\n" + Output);
             }

@@ -91,6 +91,15 @@ public sealed class PostgresServer : IAsyncDisposable
         _running = false;
     }
 
+    /// <summary>
+    /// Freezes the server (SIGSTOP to the postmaster and every backend): connections stay open and nothing answers,
+    /// as when its host stalls. <see cref="ResumeAsync"/> lets it go on.
+    /// </summary>
+    public Task PauseAsync() => SignalAllAsync("-STOP");
+
+    /// <summary>Lets a paused server go on (SIGCONT).</summary>
+    public Task ResumeAsync() => SignalAllAsync("-CONT");
+
     /// <summary>The server's log so far, for failure messages.</summary>
     public string Log => File.Exists(Path.Combine(_root, "server.log")) ? File.ReadAllText(Path.Combine(_root, "server.log")) : "";
 
@@ -109,6 +118,32 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         Directory.Delete(_root, recursive: true);
+    }
+
+    private async Task SignalAllAsync(string signal)
+    {
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).First());
+        var processes = new List<int> { postmaster };
+        foreach (var stat in Directory.EnumerateDirectories("/proc").Select(d => Path.Combine(d, "stat")))
+        {
+            try
+            {
+                // "pid (comm) state ppid …": the command may hold spaces, so the fields are read after its ')'.
+                var text = File.ReadAllText(stat);
+                var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1]) == postmaster)
+                {
+                    processes.Add(int.Parse(text[..text.IndexOf(' ')]));
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+            {
+                // Not a process, or one that ended meanwhile.
+            }
+        }
+
+        // A backend may end between the listing and the signal; kill still signals the others.
+        await RunAsync("kill", [signal, .. processes.Select(p => p.ToString())], asServerUser: false, throwOnFailure: false);
     }
 
     private async Task CreateRolesAsync()

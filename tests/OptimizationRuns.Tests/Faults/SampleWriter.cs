@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using OptimizationRuns.Tests.Gateway;
 
@@ -6,14 +7,19 @@ namespace OptimizationRuns.Tests.Faults;
 /// <summary>
 /// An ingesting worker: sends batches of samples to its run one after another, and a batch answered 503 again
 /// after a short pause until it is acknowledged, as the Python client does. It records what was acknowledged and
-/// every answer that was neither an acknowledgement nor a proper 503 (with Retry-After).
+/// every answer that was neither an acknowledgement nor a proper 503 (with Retry-After), when each acknowledgement
+/// came and the longest any one request waited for its answer. Several writers may share a run when each starts at
+/// its own <paramref name="firstIteration"/>.
 /// </summary>
-public sealed class SampleWriter(HttpClient client, Guid runId)
+public sealed class SampleWriter(HttpClient client, Guid runId, int firstIteration = 1)
 {
     public const int BatchSize = 20;
     private const int BatchesPerIteration = 5;
     private readonly List<(int Iteration, int SampleIndex)> _acknowledged = [];
     private readonly List<string> _unexpected = [];
+    private readonly List<long> _acknowledgedAt = [];
+    private long _longestWaitTicks;
+    private long _sentAt;
     private int _unavailable;
     private int _batches;
 
@@ -36,6 +42,26 @@ public sealed class SampleWriter(HttpClient client, Guid runId)
         }
     }
 
+    /// <summary>The longest time one request waited for its answer (whatever the answer), the one in flight included.</summary>
+    public TimeSpan LongestWait
+    {
+        get
+        {
+            var sentAt = Interlocked.Read(ref _sentAt);
+            var inFlight = sentAt == 0 ? 0 : Stopwatch.GetTimestamp() - sentAt;
+            return Stopwatch.GetElapsedTime(0, Math.Max(inFlight, Interlocked.Read(ref _longestWaitTicks)));
+        }
+    }
+
+    /// <summary>The first acknowledgement at or after <paramref name="timestamp"/> (a <see cref="Stopwatch"/> timestamp), if any.</summary>
+    public long? FirstAcknowledgedAfter(long timestamp)
+    {
+        lock (_acknowledged)
+        {
+            return _acknowledgedAt.Where(t => t >= timestamp).Select(t => (long?)t).FirstOrDefault();
+        }
+    }
+
     public IReadOnlyList<string> Unexpected
     {
         get
@@ -52,12 +78,13 @@ public sealed class SampleWriter(HttpClient client, Guid runId)
     {
         for (var batch = 0; !stop.IsCancellationRequested; batch++)
         {
-            var iteration = 1 + batch / BatchesPerIteration;
+            var iteration = firstIteration + batch / BatchesPerIteration;
             var from = batch % BatchesPerIteration * BatchSize;
             await SendUntilAcknowledgedAsync(iteration, from);
             lock (_acknowledged)
             {
                 _acknowledged.AddRange(Enumerable.Range(from, BatchSize).Select(i => (iteration, i)));
+                _acknowledgedAt.Add(Stopwatch.GetTimestamp());
             }
 
             Interlocked.Increment(ref _batches);
@@ -70,6 +97,8 @@ public sealed class SampleWriter(HttpClient client, Guid runId)
     {
         for (var attempt = 1; ; attempt++)
         {
+            var sent = Stopwatch.GetTimestamp();
+            Interlocked.Exchange(ref _sentAt, sent);
             try
             {
                 using var response = await client.PostJsonAsync($"/api/optimization/runs/{RunId}/samples", HttpJson.Samples(iteration, from, BatchSize));
@@ -92,6 +121,11 @@ public sealed class SampleWriter(HttpClient client, Guid runId)
             {
                 Record($"batch ({iteration}, {from}) attempt {attempt}: {ex.GetType().Name} {ex.Message}");
             }
+            finally
+            {
+                Interlocked.Exchange(ref _sentAt, 0);
+                RecordWait(Stopwatch.GetTimestamp() - sent);
+            }
 
             if (attempt >= 600)
             {
@@ -100,6 +134,17 @@ public sealed class SampleWriter(HttpClient client, Guid runId)
 
             // Shorter than Retry-After on purpose: pressure on the outage, as many impatient workers put it.
             await Task.Delay(100);
+        }
+    }
+
+    private void RecordWait(long ticks)
+    {
+        for (var longest = Interlocked.Read(ref _longestWaitTicks); ticks > longest; longest = Interlocked.Read(ref _longestWaitTicks))
+        {
+            if (Interlocked.CompareExchange(ref _longestWaitTicks, ticks, longest) == longest)
+            {
+                return;
+            }
         }
     }
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Soak: one silo and one gateway (Release) under 50 concurrent MIPROv2-shaped simulator runs plus probe writers,
+# readers of the run list and of single runs, and SSE watchers (bench/soak.py), for --minutes (default 20). Prints
+# per-minute p50/p99 acknowledgement latency, requests, errors and the RSS of silo and gateway, then the RSS slope,
+# then — with the load stopped — the silo's active run grains and RSS until idle runs deactivate (or --idle-minutes
+# passes). Sets up a database of its own on this checkout's local PostgreSQL and drops it at the end.
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+
+usage() {
+  cat <<'TXT'
+Usage: bench/soak.sh [options]
+
+  --minutes N         length of the loaded phase (default 20)
+  --idle-minutes N    how long to watch the idle silo afterwards (default 2)
+  --sim-runs N        concurrent simulator runs (default 50)
+  --speed N           the simulator's time compression (default 10)
+  --silo-port N --gateway-port N --http-port N --prometheus-port N   ports (defaults 11431, 30420, 8500, 9470)
+  --keep-database     do not drop the benchmark database at the end
+
+Environment: OPTRUNS_PG_PORT (default 54329). Logs: .data/logs/bench-soak-*.log.
+TXT
+}
+
+CONFIGURATION=Release
+minutes=20; idle_minutes=2; sim_runs=50; speed=10
+silo_port=11431; gateway_port=30420; http_port=8500; prometheus_port=9470; keep_database=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --minutes) minutes="${2:?}"; shift 2 ;;
+    --idle-minutes) idle_minutes="${2:?}"; shift 2 ;;
+    --sim-runs) sim_runs="${2:?}"; shift 2 ;;
+    --speed) speed="${2:?}"; shift 2 ;;
+    --silo-port) silo_port="${2:?}"; shift 2 ;;
+    --gateway-port) gateway_port="${2:?}"; shift 2 ;;
+    --http-port) http_port="${2:?}"; shift 2 ;;
+    --prometheus-port) prometheus_port="${2:?}"; shift 2 ;;
+    --keep-database) keep_database=1; shift ;;
+    *) usage >&2; die "unknown option: $1" ;;
+  esac
+done
+
+database="optruns_soak_$$"
+logs="$OPTRUNS_ROOT/.data/logs"
+pids=()
+cleanup() {
+  trap - EXIT
+  stop_processes
+  if [ "$keep_database" = 0 ]; then drop_database "$database"; else log "kept database $database"; fi
+  if [ "${PG_STARTED_HERE:-0}" = 1 ]; then stop_local_postgres; fi
+}
+trap 'exit 130' INT TERM
+trap cleanup EXIT
+
+unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
+ensure_local_postgres
+ensure_database "$database"
+export_local_connection_strings "$database"
+for project in src/Silo/OptimizationRuns.Silo.csproj src/Gateway/OptimizationRuns.Gateway.csproj; do
+  log "building $project ($CONFIGURATION)"
+  dotnet build "$OPTRUNS_ROOT/$project" -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly >&2 || die "build failed: $project"
+done
+migrate_up "$CONFIGURATION"
+
+OPTRUNS_ADMIN_KEY="adm_$(random_secret)"
+export OPTRUNS_ADMIN_KEY
+mkdir -p "$logs"
+(
+  export DOTNET_ENVIRONMENT=Production Orleans__SiloPort="$silo_port" Orleans__GatewayPort="$gateway_port" Telemetry__PrometheusPort="$prometheus_port"
+  exec dotnet "$(silo_dll "$CONFIGURATION")"
+) >"$logs/bench-soak-silo.log" 2>&1 &
+silo_pid=$!; pids+=("$silo_pid")
+(
+  unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
+  export DOTNET_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$http_port" Orleans__GatewayPort="$gateway_port"
+  exec dotnet "$(gateway_dll "$CONFIGURATION")"
+) >"$logs/bench-soak-gateway.log" 2>&1 &
+gateway_pid=$!; pids+=("$gateway_pid")
+for i in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$http_port/health/ready" >/dev/null 2>&1 && break
+  [ "$i" = 120 ] && die "the gateway is not ready after 60 s: see $logs/bench-soak-*.log"
+  sleep 0.5
+done
+log "soak: $sim_runs simulator runs for $minutes min (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+
+SOAK_LOGS="$logs" python3 "$OPTRUNS_ROOT/bench/soak.py" --url "http://127.0.0.1:$http_port" --admin-key "$OPTRUNS_ADMIN_KEY" \
+  --minutes "$minutes" --sim-runs "$sim_runs" --speed "$speed" --silo-pid "$silo_pid" --gateway-pid "$gateway_pid" | tee "$logs/bench-soak.out"
+
+# Idle: the load has stopped; run grains deactivate after Orleans' collection age unless something keeps them.
+# The silo's Prometheus listener answers the host name localhost only.
+active() { curl -fsS "http://localhost:$prometheus_port/metrics" 2>/dev/null | awk '/^optruns_runs_active[{ ]/ { n += $NF } END { print n + 0 }'; }
+rss() { awk '/^VmRSS:/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
+log "idle: active run grains and RSS every 30 s for $idle_minutes min"
+echo "idle_s  active_runs  silo_rss_mb  gateway_rss_mb"
+for s in $(seq 0 30 $(( idle_minutes * 60 ))); do
+  [ "$s" = 0 ] || sleep 30
+  printf '%6d %12s %12s %15s\n' "$s" "$(active)" "$(rss "$silo_pid")" "$(rss "$gateway_pid")"
+done
