@@ -45,7 +45,7 @@ public sealed partial class ErrorResponses(ILogger<ErrorResponses> logger) : IEx
                 await Problems.WriteAsync(context, StatusCodes.Status422UnprocessableEntity, "Rejected by the database", exception.Message,
                     rejected.Constraint is { } constraint ? new Dictionary<string, string[]> { [constraint] = [exception.Message] } : null);
                 return true;
-            case TimeoutException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException:
+            case var _ when ClusterUnavailable(exception):
                 logger.LogWarning(exception, "A grain call did not complete");
                 context.Response.Headers.RetryAfter = "1";
                 await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Unavailable",
@@ -60,6 +60,24 @@ public sealed partial class ErrorResponses(ILogger<ErrorResponses> logger) : IEx
             default:
                 return false;
         }
+    }
+
+    // A call that a dead, unreachable or busy silo (or the connection to it) could not answer: retrying is safe, so 503
+    // (a silo killed under load surfaced one of the connection errors as a rare 500).
+    private static bool ClusterUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException
+                or Orleans.Runtime.GatewayTooBusyException or Orleans.Runtime.Messaging.ConnectionFailedException
+                or Microsoft.AspNetCore.Connections.ConnectionAbortedException or Microsoft.AspNetCore.Connections.ConnectionResetException
+                or System.Net.Sockets.SocketException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static Exception? StorageErrorInside(Exception exception)
