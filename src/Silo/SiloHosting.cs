@@ -53,6 +53,7 @@ public static class SiloHosting
         });
         silo.Services.AddOptimizationRunsData(connectionString);
         silo.Services.Configure<RunOptions>(configuration.GetSection("Runs"));
+        silo.Services.Configure<SlowQueryLogOptions>(configuration.GetSection(SlowQueryLogOptions.Section));
         silo.AddAnalyticsRefresh(configuration);
         silo.AddRetention(configuration);
         return silo;

@@ -14,7 +14,10 @@ public static class DataServices
     public static IServiceCollection AddOptimizationRunsData(this IServiceCollection services, string connectionString)
     {
         RowMapping.Register();
-        services.AddSingleton(_ =>
+        services.AddLogging();
+        services.AddOptions<SlowQueryLogOptions>();
+        services.AddSingleton<SlowQueryLog>();
+        services.AddSingleton(sp =>
         {
             var builder = new NpgsqlDataSourceBuilder(connectionString);
             // The same few statements run thousands of times (the group commit): prepare them once per
@@ -23,6 +26,7 @@ public static class DataServices
             builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
             builder.ConnectionStringBuilder.NoResetOnClose = true;
+            sp.GetRequiredService<SlowQueryLog>().Configure(builder);
             return builder.Build();
         });
         services.AddSingleton<HealthStore>();

@@ -22,6 +22,7 @@ public sealed class ProjectTransaction : IAsyncDisposable
     public static async Task<ProjectTransaction> BeginAsync(NpgsqlDataSource dataSource, Guid projectId, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        SlowQueryLog.SetProject(connection, projectId);
         try
         {
             // Npgsql sends BEGIN with the next command, so this costs one round trip.

@@ -301,6 +301,9 @@ public sealed class RunLedger
             run = run with
             {
                 Status = t.Status,
+                // Clients report phases while they work and rarely a last one: a completed run says it finished,
+                // a failed or cancelled one keeps the phase it stopped in.
+                Phase = t.Status == RunStatus.Completed ? "completed" : run.Phase,
                 FinalScore = t.FinalScore ?? run.FinalScore,
                 OptimizedProgramJson = t.OptimizedProgramJson ?? run.OptimizedProgramJson,
                 ErrorMessage = t.ErrorMessage ?? run.ErrorMessage,

@@ -1,3 +1,4 @@
+using Dapper;
 using OptimizationRuns.Grains.Runs;
 using OptimizationRuns.Tests.Fixtures;
 using Xunit;
@@ -29,5 +30,23 @@ public sealed class RunLifecycleTests(ClusterFixture fixture)
         Assert.Equal(2, stored.SampleRows);
         Assert.Equal(2, stored.SamplesEvaluated);
         Assert.Equal(0.5m, stored.BestScore);
+    }
+
+    [Fact]
+    public async Task ACompletedRunsPhaseSaysItFinishedAndAFailedOneKeepsWhereItStopped()
+    {
+        var (_, completedId, completed) = await RunScenario.StartRunAsync(fixture.Client);
+        var (_, failedId, failed) = await RunScenario.StartRunAsync(fixture.Client);
+        await completed.ReportProgressAsync(new RunProgress("searching", CurrentIteration: 18, Message: "trial 18/18"));
+        await failed.ReportProgressAsync(new RunProgress("proposing"));
+
+        await completed.TransitionAsync(new RunTransition(RunStatus.Completed, FinalScore: 0.5m));
+        await failed.TransitionAsync(new RunTransition(RunStatus.Failed, ErrorMessage: "rate limited"));
+
+        Assert.Equal("completed", (await completed.GetAsync())!.Phase);
+        Assert.Equal("proposing", (await failed.GetAsync())!.Phase);
+        await using var connection = await TestDatabase.OpenOwnerAsync();
+        Assert.Equal("completed", await connection.ExecuteScalarAsync<string>("SELECT phase FROM optimization_runs WHERE id = @completedId", new { completedId }));
+        Assert.Equal("proposing", await connection.ExecuteScalarAsync<string>("SELECT phase FROM optimization_runs WHERE id = @failedId", new { failedId }));
     }
 }

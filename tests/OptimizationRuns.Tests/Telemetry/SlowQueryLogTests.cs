@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using OptimizationRuns.Grains.Data;
+using OptimizationRuns.Tests.Fixtures;
+using Xunit;
+
+namespace OptimizationRuns.Tests.Telemetry;
+
+/// <summary>
+/// The slow-statement log on the silo's own data source and project transactions, against the real PostgreSQL: a
+/// statement made slow for real (<c>pg_sleep</c>) is logged with its name, project, duration and trace, never its
+/// parameters; a fast one is not.
+/// </summary>
+public sealed class SlowQueryLogTests
+{
+    [Fact]
+    public async Task SlowStatementIsLoggedWithNameProjectDurationAndTraceButNotItsParameters()
+    {
+        var lines = new LogLines();
+        await using var services = SiloData(lines, TimeSpan.FromMilliseconds(50));
+        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+        var slowProject = await TestDatabase.CreateProjectAsync();
+        var fastProject = await TestDatabase.CreateProjectAsync();
+        using var trace = new Activity("slow-query-test").SetIdFormat(ActivityIdFormat.W3C).Start();
+
+        await ProjectTransaction.RunAsync(dataSource, slowProject, scope => scope.Connection.ExecuteAsync(
+            scope.Command("SELECT pg_sleep(@seconds), @secret::text", new { seconds = 0.2, secret = "user-secret-value" }, CancellationToken.None)),
+            CancellationToken.None);
+        await ProjectTransaction.RunAsync(dataSource, fastProject, scope => scope.Connection.ExecuteScalarAsync<int>(
+            scope.Command("SELECT 1", null, CancellationToken.None)), CancellationToken.None);
+
+        var slow = Assert.Single(lines.Warnings, l => l.Contains(slowProject.ToString()));
+        Assert.StartsWith($"Slow statement SELECT pg_sleep for project {slowProject} took ", slow);
+        Assert.EndsWith($" ms (trace {trace.TraceId})", slow);
+        var milliseconds = double.Parse(slow.Split(" took ")[1].Split(" ms")[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(milliseconds, 200, 30_000);
+        Assert.DoesNotContain("user-secret-value", string.Join('\n', lines.All));
+        Assert.DoesNotContain(lines.Warnings, l => l.Contains(fastProject.ToString()));
+    }
+
+    [Fact]
+    public async Task SlowDataSourceCommandIsLoggedWithoutAProject()
+    {
+        var lines = new LogLines();
+        await using var services = SiloData(lines, TimeSpan.FromMilliseconds(50));
+        using var trace = new Activity("slow-query-test").SetIdFormat(ActivityIdFormat.W3C).Start();
+
+        await using var command = services.GetRequiredService<NpgsqlDataSource>().CreateCommand("SELECT pg_sleep(0.1)");
+        await command.ExecuteNonQueryAsync();
+
+        var slow = Assert.Single(lines.Warnings, l => l.EndsWith($"(trace {trace.TraceId})", StringComparison.Ordinal));
+        Assert.StartsWith("Slow statement SELECT pg_sleep for project none took ", slow);
+    }
+
+    [Fact]
+    public async Task ZeroThresholdLogsNothing()
+    {
+        var lines = new LogLines();
+        await using var services = SiloData(lines, TimeSpan.Zero);
+        var project = await TestDatabase.CreateProjectAsync();
+
+        await ProjectTransaction.RunAsync(services.GetRequiredService<NpgsqlDataSource>(), project, scope => scope.Connection.ExecuteAsync(
+            scope.Command("SELECT pg_sleep(0.1)", null, CancellationToken.None)), CancellationToken.None);
+
+        Assert.DoesNotContain(lines.Warnings, l => l.Contains(project.ToString()));
+    }
+
+    [Theory]
+    [InlineData("SELECT id, run_name FROM optimization_runs WHERE id = $1", "SELECT optimization_runs")]
+    [InlineData("\n  insert into optimization_samples (run_id) values (@RunId)", "INSERT optimization_samples")]
+    [InlineData("UPDATE optimization_runs SET status = @Status", "UPDATE optimization_runs")]
+    [InlineData("COPY optimization_samples (run_id) FROM STDIN (FORMAT BINARY)", "COPY optimization_samples")]
+    [InlineData("SELECT refresh_run_analytics()", "SELECT refresh_run_analytics")]
+    [InlineData("", "unknown")]
+    public void StatementNameIsItsVerbAndFirstRelation(string sql, string name) =>
+        Assert.Equal(name, SlowQueryLog.StatementName(sql));
+
+    private static ServiceProvider SiloData(LogLines lines, TimeSpan threshold) => new ServiceCollection()
+        .AddLogging(logging => logging.AddProvider(lines))
+        .Configure<SlowQueryLogOptions>(o => o.SlowQueryThreshold = threshold)
+        .AddOptimizationRunsData(TestDatabase.ServiceConnectionString)
+        .BuildServiceProvider();
+
+    /// <summary>Every formatted log line, as a log sink would receive it.</summary>
+    private sealed class LogLines : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<(LogLevel Level, string Text)> _lines = new();
+
+        public IEnumerable<string> All => _lines.Select(l => l.Text);
+
+        public IEnumerable<string> Warnings => _lines.Where(l => l.Level == LogLevel.Warning).Select(l => l.Text);
+
+        public ILogger CreateLogger(string categoryName) => new Sink(_lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Sink(ConcurrentQueue<(LogLevel, string)> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue((logLevel, formatter(state, exception)));
+        }
+    }
+}
