@@ -55,8 +55,8 @@ public sealed class SampleQueries(NpgsqlDataSource dataSource)
 
         if (query.Kind is { } kind)
         {
-            // The kind's iteration numbers as an array keep the page a scan of the primary key (iteration = ANY),
-            // in key order, with no join to sort.
+            // The kind's iteration numbers (a few, from the iteration key) become an index condition of the sample
+            // key, iteration = ANY; PostgreSQL 15 then sorts just those iterations' samples after the cursor.
             sql.Append(" AND iteration = ANY (ARRAY(SELECT iteration FROM optimization_iterations WHERE run_id = @RunId AND kind = @Kind))");
             parameters.Add("Kind", kind.ToName());
         }

@@ -137,8 +137,9 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
         await AssertPlanAsync("one iteration's samples", sql, parameters, "optimization_samples_pk", ordered: false);
     }
 
-    // The dashboard's new filters: a kind is the run's few iterations of that kind, read from the iteration key and
-    // then the sample key; an example id is one sample per trial; errors are the run's key range, filtered.
+    // The dashboard's filters: a kind is the run's few iterations of that kind, read from the iteration key, then an
+    // index condition of the sample key; an example id is one sample per trial (the examples index); errors are the
+    // run's key range after the cursor, filtered. Each sorts the few rows it found, so no order is asserted.
     [Theory]
     [InlineData("full trials", "full", null, false)]
     [InlineData("full trials' errors", "full", null, true)]

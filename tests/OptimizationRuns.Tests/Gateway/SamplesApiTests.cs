@@ -96,8 +96,8 @@ public sealed class SamplesApiTests(GatewayFixture fixture)
         Assert.Empty((await p.GetAsync($"{Samples(run)}?iteration=7")).GetProperty("items").EnumerateArray());
     }
 
-    // Trials 0 baseline, 1 minibatch, 2 full, and samples of a trial 3 not recorded (yet): twelve examples each, where
-    // ex-1 fails with an error and ex-2 fails without one (a wrong answer is no error).
+    // Trials 0 baseline, 1 minibatch, 2 full, and samples of a trial 3 never recorded (its samples make it a minibatch
+    // trial, the default kind): twelve examples each, where ex-1 fails with an error and ex-2 without one.
     private static async Task<Guid> RunWithKindsAsync(ReadSideDriver p)
     {
         var run = await p.CreateRunAsync("kinds");
@@ -130,8 +130,8 @@ public sealed class SamplesApiTests(GatewayFixture fixture)
 
         Assert.Equal(Keys([2], Enumerable.Range(0, 12)), await AllAsync("kind=full&limit=5"));
         Assert.Equal(Keys([0], Enumerable.Range(0, 12)), await AllAsync("kind=baseline&limit=5"));
-        Assert.Equal(Keys([1], Enumerable.Range(0, 12)), await AllAsync("kind=minibatch&limit=5"));
-        // Exact: ex-1 is not ex-10 or ex-11; the unrecorded trial 3 has no kind, but its samples have their example.
+        Assert.Equal(Keys([1, 3], Enumerable.Range(0, 12)), await AllAsync("kind=minibatch&limit=5"));
+        // Exact: ex-1 is not ex-10 or ex-11.
         Assert.Equal(Keys([0, 1, 2, 3], [1]), await AllAsync("exampleId=ex-1&limit=3"));
         Assert.Empty(await AllAsync("exampleId=EX-1"));
         // Errors only is the samples with an error, not every failure (ex-2 failed without one).
@@ -139,8 +139,8 @@ public sealed class SamplesApiTests(GatewayFixture fixture)
         Assert.Equal(Keys([0, 1, 2, 3], [1, 2]), await AllAsync("success=false&limit=3"));
         Assert.Equal(48, (await AllAsync("errorsOnly=false&limit=1000")).Count());
         var (combined, pages) = await p.AllPagesAsync($"{Samples(run)}?kind=minibatch&errorsOnly=true&exampleId=ex-1&limit=1");
-        Assert.Equal(Keys([1], [1]), combined.Select(Key));
-        Assert.Equal(1, pages);
+        Assert.Equal(Keys([1, 3], [1]), combined.Select(Key));
+        Assert.Equal(2, pages);
         Assert.Equal(Keys([2], Enumerable.Range(0, 12).Where(i => i is not (1 or 2))), await AllAsync("kind=full&minScore=1&limit=4"));
         Assert.Empty(await AllAsync("kind=full&exampleId=ex-99"));
         Assert.All((await p.AllPagesAsync($"{Samples(other)}?kind=full&limit=7")).Items,
