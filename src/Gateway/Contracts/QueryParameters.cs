@@ -236,7 +236,8 @@ public sealed class QueryParameters
         return Valid ? query : null;
     }
 
-    // An example id is matched exactly; one longer than any recorded id can match nothing, so it is refused.
+    // An example id is matched exactly; one no sample could be recorded with (too long, or with a NUL, which
+    // PostgreSQL text cannot hold) is refused rather than sent to the database.
     private string? SampleExampleId(string? text)
     {
         if (string.IsNullOrEmpty(text))
@@ -247,6 +248,10 @@ public sealed class QueryParameters
         if (text.Length > Limits.MaxNameLength)
         {
             Add("exampleId", $"Must be at most {Limits.MaxNameLength} characters.");
+        }
+        else if (text.Contains('\0'))
+        {
+            Add("exampleId", "Must not contain a NUL character.");
         }
 
         return text;

@@ -168,11 +168,12 @@ public sealed class SamplesApiTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task AnExampleIdLongerThanAnyRecordableOneIsRefused()
+    public async Task AnExampleIdNoSampleCouldCarryIsRefused()
     {
         var p = await NewProjectAsync();
         var run = await p.CreateRunAsync("validation");
         await p.ExpectInvalidAsync($"{Samples(run)}?exampleId={new string('x', 201)}", "exampleId");
+        await p.ExpectInvalidAsync($"{Samples(run)}?exampleId=ex%00-1", "exampleId");
         Assert.Empty((await p.GetAsync($"{Samples(run)}?exampleId={new string('x', 200)}")).GetProperty("items").EnumerateArray());
     }
 
