@@ -172,13 +172,18 @@ class Tracker:
         """The run's iterations in order."""
         return self._transport.request("GET", f"/api/optimization/runs/{run_id}/iterations").body["items"]
 
-    def iter_samples(self, run_id: str, *, iteration: Optional[int] = None, success: Optional[bool] = None,
-                     min_score: Optional[float] = None, max_score: Optional[float] = None,
-                     page_size: int = 1000) -> Iterator[Dict[str, Any]]:
-        """The run's committed samples in (iteration, sampleIndex) order, fetched a page at a time."""
+    def iter_samples(self, run_id: str, *, iteration: Optional[int] = None, kind: Optional[str] = None,
+                     success: Optional[bool] = None, min_score: Optional[float] = None,
+                     max_score: Optional[float] = None, example_id: Optional[str] = None,
+                     errors_only: bool = False, page_size: int = 1000) -> Iterator[Dict[str, Any]]:
+        """The run's committed samples in (iteration, sampleIndex) order, fetched a page at a time.
+
+        ``kind`` (baseline, minibatch or full) keeps the samples of the run's iterations of that kind,
+        ``example_id`` one example's (exact), ``errors_only`` those that carry an error."""
         query: Dict[str, Any] = v.compact({
-            "iteration": iteration, "success": None if success is None else str(success).lower(),
-            "minScore": min_score, "maxScore": max_score, "limit": page_size,
+            "iteration": iteration, "kind": kind, "success": None if success is None else str(success).lower(),
+            "minScore": min_score, "maxScore": max_score, "exampleId": example_id,
+            "errorsOnly": "true" if errors_only else None, "limit": page_size,
         })
         while True:
             page = self._transport.request("GET", f"/api/optimization/runs/{run_id}/samples", query=query).body

@@ -196,6 +196,33 @@ class ConcurrencyTests(unittest.TestCase):
 
 
 @requires_gateway
+class SampleFilterTests(unittest.TestCase):
+    def test_kind_example_and_errors_filters_select_their_samples_across_pages(self) -> None:
+        tracker = new_tracker()
+        run = tracker.start_run("sample filters", "miprov2", CONFIG)
+        for iteration, kind in ((1, "baseline"), (2, "minibatch"), (3, "full")):
+            run.log_iteration(iteration, 0.5, kind=kind)
+            for example in range(4):
+                # ex-1 fails with an error, ex-2 fails without one (a wrong answer is no error).
+                run.log_sample(iteration, example_id=f"ex-{example}", score=0.0 if example in (1, 2) else 1.0,
+                               success=example not in (1, 2), error="timeout" if example == 1 else None)
+        run.flush()
+
+        def keys(**query: object) -> list:
+            return [(s["iteration"], s["exampleId"]) for s in support.all_samples(tracker, run.id, page_size=1, **query)]
+
+        self.assertEqual(keys(kind="full"), [(3, f"ex-{e}") for e in range(4)])
+        self.assertEqual(keys(example_id="ex-1"), [(1, "ex-1"), (2, "ex-1"), (3, "ex-1")])
+        self.assertEqual(keys(errors_only=True), [(1, "ex-1"), (2, "ex-1"), (3, "ex-1")])
+        self.assertEqual(keys(kind="minibatch", success=False), [(2, "ex-1"), (2, "ex-2")])
+        self.assertEqual(keys(kind="baseline", errors_only=True, example_id="ex-1"), [(1, "ex-1")])
+        with self.assertRaises(BadRequestError) as caught:
+            keys(kind="trial")
+        self.assertIn("kind", caught.exception.errors)
+        run.complete()
+
+
+@requires_gateway
 class ErrorTests(unittest.TestCase):
     def test_invalid_values_raise_a_bad_request_naming_the_field(self) -> None:
         tracker = new_tracker()

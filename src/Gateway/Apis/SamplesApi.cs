@@ -52,7 +52,8 @@ public static class SamplesApi
         Guid runId, [AsParameters] SampleListParameters page, ClaimsPrincipal user, IClusterClient cluster, CancellationToken cancellationToken)
     {
         var parameters = new QueryParameters();
-        var query = parameters.Samples(runId, page.Iteration, page.Success, page.MinScore, page.MaxScore, page.Limit, page.Cursor);
+        var query = parameters.Samples(runId, page.Iteration, page.Kind, page.Success, page.MinScore, page.MaxScore, page.ExampleId,
+            page.ErrorsOnly, page.Limit, page.Cursor);
         if (query is null)
         {
             return TypedResults.ValidationProblem(parameters.Errors);

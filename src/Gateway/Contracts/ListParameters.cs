@@ -24,8 +24,11 @@ public sealed record RunListParameters(
 /// <summary>A run's samples page query string, bound with <c>[AsParameters]</c>.</summary>
 public sealed record SampleListParameters(
     [property: FromQuery(Name = "iteration"), Description("Only this iteration's samples")] string? Iteration,
+    [property: FromQuery(Name = "kind"), Description("baseline, minibatch or full: only samples of the run's iterations of this kind")] string? Kind,
     [property: FromQuery(Name = "success"), Description("true: successful samples only; false: failed ones only")] string? Success,
     [property: FromQuery(Name = "minScore"), Description("Least score, 0–1")] string? MinScore,
     [property: FromQuery(Name = "maxScore"), Description("Greatest score, 0–1")] string? MaxScore,
+    [property: FromQuery(Name = "exampleId"), Description("Only this example's samples (exact match)")] string? ExampleId,
+    [property: FromQuery(Name = "errorsOnly"), Description("true: only samples that carry an error")] string? ErrorsOnly,
     [property: FromQuery(Name = "limit"), Description("Page size, 1–1000 (default 100)")] string? Limit,
     [property: FromQuery(Name = "cursor"), Description("nextCursor of the previous page")] string? Cursor);

@@ -204,7 +204,8 @@ public sealed class QueryParameters
 
     /// <summary>A run's samples page query, or null with the errors recorded.</summary>
     public SampleQuery? Samples(
-        Guid runId, string? iteration, string? success, string? minScore, string? maxScore, string? limit, string? cursor)
+        Guid runId, string? iteration, string? kind, string? success, string? minScore, string? maxScore, string? exampleId,
+        string? errorsOnly, string? limit, string? cursor)
     {
         var min = Score(minScore, "minScore");
         var max = Score(maxScore, "maxScore");
@@ -223,13 +224,37 @@ public sealed class QueryParameters
         {
             RunId = runId,
             Iteration = NonNegative(iteration, "iteration"),
+            Kind = Name<IterationKind>(kind, "kind"),
             Success = Boolean(success, "success"),
             MinScore = min,
             MaxScore = max,
+            ExampleId = SampleExampleId(exampleId),
+            ErrorsOnly = Boolean(errorsOnly, "errorsOnly") ?? false,
             Limit = Limit(limit, DefaultSamplePage, MaxSamplePage),
             After = after,
         };
         return Valid ? query : null;
+    }
+
+    // An example id is matched exactly; one no sample could be recorded with (too long, or with a NUL, which
+    // PostgreSQL text cannot hold) is refused rather than sent to the database.
+    private string? SampleExampleId(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        if (text.Length > Limits.MaxNameLength)
+        {
+            Add("exampleId", $"Must be at most {Limits.MaxNameLength} characters.");
+        }
+        else if (text.Contains('\0'))
+        {
+            Add("exampleId", "Must not contain a NUL character.");
+        }
+
+        return text;
     }
 
     /// <summary>A trace's samples page query, or null with the errors recorded.</summary>

@@ -2,6 +2,7 @@ using System.Text;
 using Dapper;
 using Npgsql;
 using OptimizationRuns.Grains.Queries;
+using OptimizationRuns.Grains.Runs;
 
 namespace OptimizationRuns.Grains.Data;
 
@@ -50,6 +51,25 @@ public sealed class SampleQueries(NpgsqlDataSource dataSource)
         {
             sql.Append(" AND iteration = @Iteration");
             parameters.Add("Iteration", iteration);
+        }
+
+        if (query.Kind is { } kind)
+        {
+            // The kind's iteration numbers (a few, from the iteration key) become an index condition of the sample
+            // key, iteration = ANY; PostgreSQL 15 then sorts just those iterations' samples after the cursor.
+            sql.Append(" AND iteration = ANY (ARRAY(SELECT iteration FROM optimization_iterations WHERE run_id = @RunId AND kind = @Kind))");
+            parameters.Add("Kind", kind.ToName());
+        }
+
+        if (query.ExampleId is { } exampleId)
+        {
+            sql.Append(" AND example_id = @ExampleId");
+            parameters.Add("ExampleId", exampleId);
+        }
+
+        if (query.ErrorsOnly)
+        {
+            sql.Append(" AND error IS NOT NULL");
         }
 
         if (query.Success is { } success)

@@ -44,6 +44,46 @@ public sealed class SamplesAndCompareTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task KindErrorsAndExampleFiltersFromTheFormSelectTheSamplesTheApiAnswers()
+    {
+        var (_, key) = await fixture.NewProjectAsync();
+        using var api = fixture.Api(key);
+        var run = await RunScript.FinishedAsync(api, "sample-kinds");
+        var page = await fixture.SignedInPageAsync(key);
+        var rows = page.Locator("#samples tbody tr[data-iteration]");
+
+        async Task<List<(string?, string?)>> ShownAsync() =>
+            [.. await Task.WhenAll((await rows.AllAsync()).Select(async r => (await r.GetAttributeAsync("data-iteration"), await r.Locator("code").InnerTextAsync())))];
+
+        async Task<List<(string?, string?)>> AnsweredAsync(string query) =>
+            [.. (await RunScript.ReadAsync(await api.GetAsync($"/api/optimization/runs/{run.RunId}/samples?{query}&limit=50"), HttpStatusCode.OK))
+                .GetProperty("items").EnumerateArray()
+                .Select(s => ((string?)s.GetProperty("iteration").GetInt32().ToString(), s.GetProperty("exampleId").GetString()))];
+
+        // The full evaluations' errors: trials 4 and 6, each timing out on ex-9 only.
+        await page.GotoAsync($"/runs/{run.RunId}/samples");
+        await page.GetByLabel("Kind").SelectOptionAsync("full");
+        await page.GetByLabel("Errors only").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        await page.WaitForURLAsync(url => url.Contains("kind=full") && url.Contains("errorsOnly=true"));
+        Assert.Equal([("4", "ex-9"), ("6", "ex-9")], await ShownAsync());
+        Assert.Equal(await AnsweredAsync("kind=full&errorsOnly=true"), await ShownAsync());
+        await Assertions.Expect(rows.First).ToContainTextAsync("LM timed out");
+        await Assertions.Expect(page.GetByLabel("Kind")).ToHaveValueAsync("full");
+        await Assertions.Expect(page.GetByLabel("Errors only")).ToBeCheckedAsync();
+
+        // One example across the minibatch trials, from a link (the URL is the filter).
+        await page.GotoAsync($"/runs/{run.RunId}/samples?kind=minibatch&exampleId=ex-4");
+        Assert.Equal([("2", "ex-4"), ("3", "ex-4"), ("5", "ex-4")], await ShownAsync());
+        Assert.Equal(await AnsweredAsync("kind=minibatch&exampleId=ex-4"), await ShownAsync());
+        await Assertions.Expect(page.GetByLabel("Example id")).ToHaveValueAsync("ex-4");
+
+        await page.GotoAsync($"/runs/{run.RunId}/samples?kind=trial");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("kind: Must be one of baseline, minibatch, full.");
+        Assert.Empty(await ShownAsync());
+    }
+
+    [Fact]
     public async Task TraceLinksFollowTheConfiguredTemplate()
     {
         var (_, key) = await fixture.NewProjectAsync();

@@ -246,6 +246,18 @@ public sealed class OpenApiTests(GatewayFixture fixture)
         Assert.Equal(0, iteration.GetProperty("promptTokens").GetProperty("default").GetInt64());
     }
 
+    [Fact]
+    public async Task TheSampleListDocumentsEveryFilterInTheQuery()
+    {
+        var parameters = (await DocumentAsync()).GetProperty("paths").GetProperty("/api/optimization/runs/{runId}/samples")
+            .GetProperty("get").GetProperty("parameters").EnumerateArray()
+            .Where(p => p.GetProperty("in").GetString() == "query")
+            .ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("description").GetString());
+
+        Assert.Equal(["iteration", "kind", "success", "minScore", "maxScore", "exampleId", "errorsOnly", "limit", "cursor"], parameters.Keys);
+        Assert.Contains("baseline, minibatch or full", parameters["kind"]);
+    }
+
     [Theory]
     [InlineData("/api/optimization/runs/{runId}/samples", 100, 1000)]
     [InlineData("/api/optimization/traces/{traceId}/samples", 100, 1000)]

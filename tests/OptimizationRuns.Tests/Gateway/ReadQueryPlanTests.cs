@@ -137,6 +137,26 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
         await AssertPlanAsync("one iteration's samples", sql, parameters, "optimization_samples_pk", ordered: false);
     }
 
+    // The dashboard's filters: a kind is the run's few iterations of that kind, read from the iteration key, then an
+    // index condition of the sample key; an example id is one sample per trial (the examples index); errors are the
+    // run's key range after the cursor, filtered. Each sorts the few rows it found, so no order is asserted.
+    [Theory]
+    [InlineData("full trials", "full", null, false)]
+    [InlineData("full trials' errors", "full", null, true)]
+    [InlineData("one example", null, "ex-7", false)]
+    [InlineData("one example's minibatch samples", "minibatch", "ex-7", false)]
+    [InlineData("errors only", null, null, true)]
+    public async Task SamplePagesByKindExampleOrErrorReadTheirIndexes(string name, string? kind, string? exampleId, bool errorsOnly)
+    {
+        var query = new SampleQuery
+        {
+            RunId = data.RunId, Kind = kind is null ? null : DomainNames.ParseName<IterationKind>(kind), ExampleId = exampleId,
+            ErrorsOnly = errorsOnly, After = new SamplePosition(data.RunId, 5, 40),
+        };
+        var (sql, parameters) = SampleQueries.PageStatement(query, 101);
+        await AssertPlanAsync(name, sql, parameters, "optimization_samples_pk|optimization_samples_examples_idx", ordered: false);
+    }
+
     [Fact]
     public async Task TheRunsOtherReadsUseTheirIndexes()
     {

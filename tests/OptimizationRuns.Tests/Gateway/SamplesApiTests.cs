@@ -96,7 +96,62 @@ public sealed class SamplesApiTests(GatewayFixture fixture)
         Assert.Empty((await p.GetAsync($"{Samples(run)}?iteration=7")).GetProperty("items").EnumerateArray());
     }
 
+    // Trials 0 baseline, 1 minibatch, 2 full, and samples of a trial 3 never recorded (its samples make it a minibatch
+    // trial, the default kind): twelve examples each, where ex-1 fails with an error and ex-2 without one.
+    private static async Task<Guid> RunWithKindsAsync(ReadSideDriver p)
+    {
+        var run = await p.CreateRunAsync("kinds");
+        foreach (var (iteration, kind) in new[] { (0, "baseline"), (1, "minibatch"), (2, "full") })
+        {
+            await p.RecordIterationAsync(run, iteration, kind, 0.5m);
+        }
+
+        await p.RecordSamplesAsync(run, Enumerable.Range(0, 4).SelectMany(iteration => Enumerable.Range(0, 12).Select(i => (object)new
+        {
+            iteration,
+            sampleIndex = i,
+            exampleId = $"ex-{i}",
+            score = i is 1 or 2 ? 0m : 1m,
+            success = i is not (1 or 2),
+            error = i == 1 ? "timeout" : null,
+        })));
+        return run;
+    }
+
+    [Fact]
+    public async Task KindExampleAndErrorFiltersSelectExactlyTheirSamplesAcrossPages()
+    {
+        var p = await NewProjectAsync();
+        var run = await RunWithKindsAsync(p);
+        var other = await RunWithKindsAsync(p);
+
+        async Task<IEnumerable<(int, int)>> AllAsync(string query) =>
+            (await p.AllPagesAsync($"{Samples(run)}?{query}")).Items.Select(Key);
+
+        Assert.Equal(Keys([2], Enumerable.Range(0, 12)), await AllAsync("kind=full&limit=5"));
+        Assert.Equal(Keys([0], Enumerable.Range(0, 12)), await AllAsync("kind=baseline&limit=5"));
+        Assert.Equal(Keys([1, 3], Enumerable.Range(0, 12)), await AllAsync("kind=minibatch&limit=5"));
+        // Exact: ex-1 is not ex-10 or ex-11.
+        Assert.Equal(Keys([0, 1, 2, 3], [1]), await AllAsync("exampleId=ex-1&limit=3"));
+        Assert.Empty(await AllAsync("exampleId=EX-1"));
+        // Errors only is the samples with an error, not every failure (ex-2 failed without one).
+        Assert.Equal(Keys([0, 1, 2, 3], [1]), await AllAsync("errorsOnly=true&limit=1"));
+        Assert.Equal(Keys([0, 1, 2, 3], [1, 2]), await AllAsync("success=false&limit=3"));
+        Assert.Equal(48, (await AllAsync("errorsOnly=false&limit=1000")).Count());
+        var (combined, pages) = await p.AllPagesAsync($"{Samples(run)}?kind=minibatch&errorsOnly=true&exampleId=ex-1&limit=1");
+        Assert.Equal(Keys([1, 3], [1]), combined.Select(Key));
+        Assert.Equal(2, pages);
+        Assert.Equal(Keys([2], Enumerable.Range(0, 12).Where(i => i is not (1 or 2))), await AllAsync("kind=full&minScore=1&limit=4"));
+        Assert.Empty(await AllAsync("kind=full&exampleId=ex-99"));
+        Assert.All((await p.AllPagesAsync($"{Samples(other)}?kind=full&limit=7")).Items,
+            s => Assert.Equal((other, 2), (s.GetProperty("runId").GetGuid(), s.GetProperty("iteration").GetInt32())));
+    }
+
     [Theory]
+    [InlineData("kind=trial", "kind")]
+    [InlineData("kind=Full", "kind")]
+    [InlineData("errorsOnly=yes", "errorsOnly")]
+    [InlineData("errorsOnly=1", "errorsOnly")]
     [InlineData("limit=1001", "limit")]
     [InlineData("limit=0", "limit")]
     [InlineData("cursor=garbage", "cursor")]
@@ -110,6 +165,16 @@ public sealed class SamplesApiTests(GatewayFixture fixture)
         var p = await NewProjectAsync();
         var run = await p.CreateRunAsync("validation");
         await p.ExpectInvalidAsync($"{Samples(run)}?{query}", field);
+    }
+
+    [Fact]
+    public async Task AnExampleIdNoSampleCouldCarryIsRefused()
+    {
+        var p = await NewProjectAsync();
+        var run = await p.CreateRunAsync("validation");
+        await p.ExpectInvalidAsync($"{Samples(run)}?exampleId={new string('x', 201)}", "exampleId");
+        await p.ExpectInvalidAsync($"{Samples(run)}?exampleId=ex%00-1", "exampleId");
+        Assert.Empty((await p.GetAsync($"{Samples(run)}?exampleId={new string('x', 200)}")).GetProperty("items").EnumerateArray());
     }
 
     [Fact]

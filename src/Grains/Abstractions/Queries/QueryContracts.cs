@@ -93,6 +93,12 @@ public sealed record SampleQuery
     [Id(4)] public decimal? MaxScore { get; init; }
     [Id(5)] public int Limit { get; init; } = 100;
     [Id(6)] public SamplePosition? After { get; init; }
+    /// <summary>Only samples of the run's iterations of this kind.</summary>
+    [Id(7)] public IterationKind? Kind { get; init; }
+    /// <summary>Only samples of this example id (exact).</summary>
+    [Id(8)] public string? ExampleId { get; init; }
+    /// <summary>Only samples that carry an error.</summary>
+    [Id(9)] public bool ErrorsOnly { get; init; }
 }
 
 /// <summary>The samples that carry a trace id: page size (1–1,000) and the position to continue after.</summary>
