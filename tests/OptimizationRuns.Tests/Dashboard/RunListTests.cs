@@ -33,6 +33,9 @@ public sealed class RunListTests(DashboardFixture fixture)
         await page.GotoAsync("/runs?minScore=0.5");
         Assert.Equal(["alpha finished"], await RunNamesAsync(page));
 
+        // This fixture stalls a silent run after 4 s (for the stalled-badge test); on a busy machine the checks above
+        // can take longer, so the run reports progress before it is looked for as running.
+        await running.ProgressAsync("searching", 1, "still searching");
         await page.GotoAsync("/runs");
         await page.GetByLabel("Status").SelectOptionAsync("running");
         await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
