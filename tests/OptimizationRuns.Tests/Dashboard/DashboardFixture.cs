@@ -48,7 +48,7 @@ public sealed class DashboardFixture : ClusterFixture
         _gateway.StartServer();
         var address = _gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1").Replace("localhost", "127.0.0.1"));
-        // A shared 2-core machine (and CI) can be slow: waits on what a user sees get 10 s.
+        // A shared 2-core machine (and CI) can be slow: waits on what a user sees get 20 s.
         Assertions.SetDefaultExpectTimeout(20_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
