@@ -48,8 +48,8 @@ public sealed class DashboardFixture : ClusterFixture
         _gateway.StartServer();
         var address = _gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1").Replace("localhost", "127.0.0.1"));
-        // A shared 2-core machine (and CI) can be slow: waits on what a user sees get 10 s.
-        Assertions.SetDefaultExpectTimeout(10_000);
+        // A shared 2-core machine (and CI) can be slow: waits on what a user sees get 20 s.
+        Assertions.SetDefaultExpectTimeout(20_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
     }
@@ -105,7 +105,8 @@ public sealed class DashboardFixture : ClusterFixture
             BaseURL = BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
         });
-        context.SetDefaultTimeout(10_000);
+        // Generous: the first page of a run compiles components and activates grains, slow on a busy 2-core machine.
+        context.SetDefaultTimeout(30_000);
         return await context.NewPageAsync();
     }
 
