@@ -16,7 +16,6 @@ CONFIGURATION=Release
 database="optruns_cbench_$$"
 logs="$OPTRUNS_ROOT/.data/logs"
 pids=()
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 cleanup() {
   trap - EXIT
@@ -39,7 +38,7 @@ for project in src/Silo/OptimizationRuns.Silo.csproj src/Gateway/OptimizationRun
 done
 migrate_up "$CONFIGURATION"
 
-silo_port=$(free_port); orleans_gateway_port=$(free_port); http_port=$(free_port)
+read -r silo_port orleans_gateway_port http_port < <(free_ports 3)
 OPTRUNS_ADMIN_KEY="adm_$(random_secret)"
 export OPTRUNS_ADMIN_KEY
 mkdir -p "$logs"

@@ -26,6 +26,15 @@ pick_port() {
   printf '%s' "$port"
 }
 
+# $1 (default 1) distinct free ports on one line: all are bound at once before any is released, so two picks
+# never return the same port (separate picks once gave a silo and a gateway the same one).
+free_ports() {
+  python3 -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "${1:-1}"
+}
+
 # Runs "$@" (a long step: restore, build, migrate) with its output in a log, printing the elapsed time every
 # 15 s and when it ends; on failure, the end of the log. $1 says what the step is, $2 is the log.
 timed_step() {
