@@ -174,7 +174,7 @@ public sealed class MultiSiloProcessTests : IAsyncLifetime
         {
             for (var i = round == 0 ? 16 : 4; i > 0; i--)
             {
-                runs.Add(await client.CreateRunAsync());
+                runs.Add(await client.CreateRunWhenReadyAsync());
             }
 
             if ((await PlacementAsync()).Values.All(hosted => hosted.Count > 0))

@@ -38,14 +38,14 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifeti
         using var client = _system.Client(await NewKeyAsync(admin, projectId));
         // Created before the stop, first used during it: no silo has seen it.
         using var unseenKeyClient = _system.Client(await NewKeyAsync(admin, projectId));
-        var runId = await client.CreateRunAsync();
+        var runId = await client.CreateRunWhenReadyAsync();
         var run = $"/api/optimization/runs/{runId}";
         await (await client.PostJsonAsync($"{run}/samples", HttpJson.Samples(0, 0, 5))).JsonAsync(HttpStatusCode.OK);
 
         var writers = new List<SampleWriter>();
         for (var i = 0; i < Writers; i++)
         {
-            writers.Add(new SampleWriter(client, await client.CreateRunAsync()));
+            writers.Add(new SampleWriter(client, await client.CreateRunWhenReadyAsync()));
         }
 
         using var stopWriting = new CancellationTokenSource();

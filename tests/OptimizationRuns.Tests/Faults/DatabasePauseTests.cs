@@ -47,7 +47,7 @@ public sealed class DatabasePauseTests(ITestOutputHelper output) : IAsyncLifetim
         var writers = new List<SampleWriter>();
         for (var i = 0; i < Writers; i++)
         {
-            writers.Add(new SampleWriter(client, await client.CreateRunAsync()));
+            writers.Add(new SampleWriter(client, await client.CreateRunWhenReadyAsync()));
         }
 
         using var stopWriting = new CancellationTokenSource();

@@ -167,7 +167,7 @@ public sealed class SiloCluster : IAsyncDisposable
         {
             for (var i = round == 0 ? perSilo * _silos.Count : 4; i > 0; i--)
             {
-                runs.Add(await client.CreateRunAsync());
+                runs.Add(await client.CreateRunWhenReadyAsync());
             }
 
             var placement = await PlacementAsync();

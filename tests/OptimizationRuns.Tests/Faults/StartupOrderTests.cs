@@ -80,7 +80,7 @@ public sealed class StartupOrderTests(ITestOutputHelper output) : IAsyncLifetime
         var key = (await (await admin.PostAsJsonAsync($"/api/projects/{projectId}/api-keys", new { name = "k" })).JsonAsync(HttpStatusCode.Created))
             .GetProperty("key").GetString();
         using var client = _system.Client(key);
-        var runId = await client.CreateRunAsync();
+        var runId = await client.CreateRunWhenReadyAsync();
         var batch = await (await client.PostJsonAsync($"/api/optimization/runs/{runId}/samples", HttpJson.Samples(1, 0, 5))).JsonAsync(HttpStatusCode.OK);
         Assert.Equal(5, batch.GetProperty("inserted").GetInt32());
     }

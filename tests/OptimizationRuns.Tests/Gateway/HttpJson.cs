@@ -44,6 +44,26 @@ public static class HttpJson
         return created.GetProperty("id").GetGuid();
     }
 
+    /// <summary>
+    /// Creates a run as a client of a just-started cluster does: a 503 (the first calls to a fresh silo activate grains
+    /// and compile code, and on a loaded machine can pass the gateway's call deadline) is retried after its
+    /// Retry-After for up to a minute; any other answer than 201 fails at once.
+    /// </summary>
+    public static async Task<Guid> CreateRunWhenReadyAsync(this HttpClient client, string body = ExampleRunBody)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            using var response = await client.PostRawAsync("/api/optimization/runs", body);
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline)
+            {
+                return (await response.JsonAsync(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+            }
+
+            await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+        }
+    }
+
     public static async Task<JsonElement> GetRunAsync(this HttpClient client, Guid runId) =>
         await (await client.GetAsync($"/api/optimization/runs/{runId}")).JsonAsync(HttpStatusCode.OK);
 

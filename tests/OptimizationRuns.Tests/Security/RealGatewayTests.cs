@@ -41,7 +41,7 @@ public sealed class RealGatewayTests(ITestOutputHelper output) : IAsyncLifetime
             .GetProperty("key").GetString()!;
         using var client = _cluster.Client(key);
         client.DefaultRequestHeaders.Add("Cookie", $"optruns_session={cookie}");
-        var runId = await client.CreateRunAsync();
+        var runId = await client.CreateRunWhenReadyAsync();
         var run = $"/api/optimization/runs/{runId}";
         await (await client.PostJsonAsync($"{run}/samples", HttpJson.Samples(1, 0, 5))).JsonAsync(HttpStatusCode.OK);
         Assert.True((await client.PostJsonAsync($"{run}/iterations", new { iteration = 1, kind = "full", score = 0.5 })).IsSuccessStatusCode);
@@ -146,7 +146,7 @@ public sealed class RealGatewayTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task AKeyMayWatchOnlySoManyLiveStreamsAtOnce()
     {
         using var client = await _cluster.ProjectClientAsync();
-        var runId = await client.CreateRunAsync();
+        var runId = await client.CreateRunWhenReadyAsync();
         // A stream's answer starts with its first event: the run has one to replay.
         await (await client.PostJsonAsync($"/api/optimization/runs/{runId}/progress", new { phase = "searching" })).JsonAsync(HttpStatusCode.OK);
         var url = $"/api/optimization/runs/{runId}/events";
