@@ -125,13 +125,13 @@ public sealed class GrainRound(
         }
 
         var workers = Enumerable.Range(0, Options.Workers).Select(w => Task.Run(() => WorkerAsync(w), cancellationToken)).ToArray();
-        var cpuBefore = Cpu.Sample();
+        var cpuBefore = await Cpu.SampleAsync(cancellationToken);
         started = Stopwatch.GetTimestamp();
         meter.Start();
         go.SetResult();
         await Task.WhenAll(workers);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var cpuUse = Cpu.Sample().Since(cpuBefore);
+        var cpuUse = (await Cpu.SampleAsync(cancellationToken)).Since(cpuBefore);
         await meter.StopAsync();
 
         // Ending the runs (after the clock) lets their grains stop their timers; everything is acknowledged already.
@@ -175,7 +175,7 @@ public sealed class RawCopyRound(OwnerDatabase database, Guid projectId, BenchOp
 
         await using var meter = new ProgressMeter(label);
         long written = 0;
-        var cpuBefore = Cpu.Sample();
+        var cpuBefore = await Cpu.SampleAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
         meter.Start();
         await using (var copy = await database.BeginCopyAsync(projectId, cancellationToken))
@@ -202,7 +202,7 @@ public sealed class RawCopyRound(OwnerDatabase database, Guid projectId, BenchOp
         }
 
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var cpuUse = Cpu.Sample().Since(cpuBefore);
+        var cpuUse = (await Cpu.SampleAsync(cancellationToken)).Since(cpuBefore);
         await meter.StopAsync();
         var (rows, _) = await database.CountAsync(runIds, cancellationToken);
         var problem = rows == written ? null : $"database holds {rows} rows; {written} were written";
