@@ -20,6 +20,7 @@ Options for this script:
                         gateway process this script starts (Orleans__Gateways: every silo)
   --port-base N         silo ports N+1.., Orleans gateway ports N+101.., HTTP port N+200 (default 12400)
   --keep-database       do not drop the benchmark databases (their names are printed)
+  --skip-build          use the Release binaries already built (after an earlier run of this script)
 
 Options passed to the load generator (bench/Ingest), defaults here chosen for a shared 2-core machine:
   --runs N (16)  --workers N (64)  --batch N (50)  --payload-bytes N (490)  --batches N (60)  --duration S
@@ -36,6 +37,7 @@ counts="1 2 3"
 via=grains
 port_base=12400
 keep_database=0
+skip_build=0
 passthrough=(--batches 60 --warmup 20 --paced-fraction 0)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
       case "$via" in grains|http) ;; *) die "--via takes grains or http" ;; esac ;;
     --port-base) port_base="${2:?--port-base needs a value}"; shift 2 ;;
     --keep-database) keep_database=1; shift ;;
+    --skip-build) skip_build=1; shift ;;
     --runs|--workers|--batch|--payload-bytes|--batches|--duration|--repeat|--warmup|--iteration-every|--paced-fraction|--paced-seconds)
       passthrough+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -86,7 +89,7 @@ wait_for_port() {
 
 unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
 ensure_local_postgres
-build_solution "$CONFIGURATION"
+[ "$skip_build" = 1 ] || build_solution "$CONFIGURATION"
 mkdir -p "$logs"
 : >"$results"
 log "each invocation's JSON line is kept in $results"
