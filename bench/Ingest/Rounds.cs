@@ -58,11 +58,16 @@ public sealed class GrainRound(
         var seeds = runIds.Select(Workload.Seed).ToArray();
         var interval = offeredRate is { } rate ? TimeSpan.FromSeconds(Options.Workers * (double)Options.Batch / rate) : TimeSpan.Zero;
         var grains = runIds.Select(writerFor).ToArray();
-        await Task.WhenAll(grains.Select((grain, r) => grain.StartAsync($"bench-{label}-{r}", cancellationToken)));
 
         var latencies = new List<double>[Options.Workers];
         var iterationLatencies = new List<double>[Options.Workers];
         long inserted = 0, duplicates = 0, overloaded = 0;
+        // A cold silo may answer a run's first call "overloaded" (the gateway's call deadline): start it again, as a client would.
+        await Task.WhenAll(grains.Select((grain, r) => WithRetriesAsync(async () =>
+        {
+            await grain.StartAsync($"bench-{label}-{r}", cancellationToken);
+            return 0;
+        })));
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = 0L;
         await using var meter = new ProgressMeter(label);
