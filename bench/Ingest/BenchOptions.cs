@@ -30,10 +30,12 @@ public sealed class BenchOptions
                                 through the REST gateway at --http-url with a project key made with the
                                 admin key in OPTRUNS_ADMIN_KEY
           --http-url URL        the gateway, for --via http (default http://127.0.0.1:8080)
-          --gateway-port N      the silo's gateway port (default 30000)
+          --gateway-port N      a silo's gateway port (default 30000); repeat it for a cluster of several silos,
+                                and the client spreads its calls over their gateways
           --cluster-id ID       (default optruns)
           --service-id ID       (default optruns)
-          --silo-pid N          the silo's process id, to report its CPU time per round (Linux)
+          --silo-pid N          a silo's process id, to report its CPU time per round (Linux); repeat it for each silo
+          --gateway-pid N       the HTTP gateway's process id (--via http), to report its CPU time per round
           --result-file PATH    write the final JSON line there instead of to standard output
           -h, --help            this text
         """;
@@ -49,14 +51,19 @@ public sealed class BenchOptions
     public int IterationEvery { get; private set; } = 10;
     public double PacedFraction { get; private set; } = 0.5;
     public double PacedSeconds { get; private set; } = 10;
-    public int GatewayPort { get; private set; } = 30000;
+    /// <summary>The silos' gateway ports: the client reaches the cluster through them.</summary>
+    public IReadOnlyList<int> GatewayPorts => _gatewayPorts.Count > 0 ? _gatewayPorts : [30000];
     public string Via { get; private set; } = "grains";
     public string HttpUrl { get; private set; } = "http://127.0.0.1:8080";
     public string ClusterId { get; private set; } = "optruns";
     public string ServiceId { get; private set; } = "optruns";
     public string? ResultFile { get; private set; }
-    public int? SiloPid { get; private set; }
+    public IReadOnlyList<int> SiloPids => _siloPids;
+    public int? GatewayPid { get; private set; }
     public bool Help { get; private set; }
+
+    private readonly List<int> _gatewayPorts = [];
+    private readonly List<int> _siloPids = [];
 
     /// <summary>Parses <paramref name="args"/>; throws <see cref="ArgumentException"/> with a readable message.</summary>
     public static BenchOptions Parse(string[] args)
@@ -88,7 +95,7 @@ public sealed class BenchOptions
                 case "--iteration-every": o.IterationEvery = Int(1); break;
                 case "--paced-fraction": o.PacedFraction = Number(0, 10); break;
                 case "--paced-seconds": o.PacedSeconds = Number(1, 600); break;
-                case "--gateway-port": o.GatewayPort = Int(1); break;
+                case "--gateway-port": o._gatewayPorts.Add(Int(1)); break;
                 case "--via":
                     o.Via = Value() is "grains" or "http" ? args[i] : throw new ArgumentException("--via takes grains or http.");
                     break;
@@ -96,7 +103,8 @@ public sealed class BenchOptions
                 case "--cluster-id": o.ClusterId = Value(); break;
                 case "--service-id": o.ServiceId = Value(); break;
                 case "--result-file": o.ResultFile = Value(); break;
-                case "--silo-pid": o.SiloPid = Int(1); break;
+                case "--silo-pid": o._siloPids.Add(Int(1)); break;
+                case "--gateway-pid": o.GatewayPid = Int(1); break;
                 default: throw new ArgumentException($"Unknown option {name}.");
             }
         }

@@ -1,26 +1,29 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 
 namespace OptimizationRuns.Bench.Ingest;
 
-/// <summary>CPU time spent by each part during a round, from /proc (Linux), so a round can say where its time went.</summary>
+/// <summary>
+/// What each part spent during a round: CPU time from /proc (Linux), and the WAL the server wrote and the transactions
+/// the benchmark's database committed, so a round can say where its time went and what it cost the database.
+/// </summary>
 /// <remarks>
-/// Parts: this load generator, the silo (its pid from --silo-pid), the PostgreSQL backends serving the
-/// benchmark's database, PostgreSQL's shared background processes (WAL writer, checkpointer, …), and the
-/// rest of the machine (whatever else runs on it: the noise).
+/// Parts: this load generator, each silo (their pids from --silo-pid), the HTTP gateway (--gateway-pid), the
+/// PostgreSQL backends serving the benchmark's database (every silo's connections), PostgreSQL's shared background
+/// processes (WAL writer, checkpointer, …), and the rest of the machine (whatever else runs on it: the noise).
 /// </remarks>
-public sealed class CpuMeter(int? siloPid, string database)
+public sealed class CpuMeter(IReadOnlyList<int> siloPids, int? gatewayPid, string database, Func<CancellationToken, Task<DatabaseCounters>>? databaseCounters = null)
 {
     private static readonly double TicksPerSecond = 100;
 
-    /// <summary>CPU seconds per part since the machine started (the parts' processes since they started).</summary>
-    public CpuSample Sample()
+    /// <summary>CPU seconds per part since the machine started (the parts' processes since they started), and the database's counters.</summary>
+    public async Task<CpuSample> SampleAsync(CancellationToken cancellationToken)
     {
-        double silo = 0, backends = 0, background = 0;
-        if (siloPid is { } pid)
-        {
-            silo = ProcessSeconds(pid);
-        }
-
+        var counters = databaseCounters is null ? new DatabaseCounters(0, 0) : await databaseCounters(cancellationToken);
+        var silos = siloPids.Select(ProcessSeconds).ToArray();
+        var gateway = gatewayPid is { } g ? ProcessSeconds(g) : 0;
+        var backends = new Dictionary<int, double>();
+        var background = new Dictionary<int, double>();
         if (OperatingSystem.IsLinux())
         {
             foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -51,18 +54,19 @@ public sealed class CpuMeter(int? siloPid, string database)
 
                 if (cmdline.Contains($" {database} ", StringComparison.Ordinal))
                 {
-                    backends += ProcessSeconds(p);
+                    backends[p] = ProcessSeconds(p);
                 }
                 else if (cmdline.Contains("walwriter") || cmdline.Contains("checkpointer") || cmdline.Contains("background writer")
                          || cmdline.Contains("autovacuum") || cmdline.Contains("walsender"))
                 {
-                    background += ProcessSeconds(p);
+                    background[p] = ProcessSeconds(p);
                 }
             }
         }
 
         var (busy, total) = MachineSeconds();
-        return new CpuSample(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, silo, backends, background, busy, total);
+        return new CpuSample(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, silos, gateway, backends, background, busy, total,
+            counters.WalBytes, counters.Commits);
     }
 
     private static double ProcessSeconds(int pid)
@@ -94,30 +98,79 @@ public sealed class CpuMeter(int? siloPid, string database)
     }
 }
 
-/// <summary>Cumulative CPU seconds per part at one moment.</summary>
-public sealed record CpuSample(double Client, double Silo, double Backends, double Background, double MachineBusy, double MachineTotal)
+/// <summary>The server's WAL position in bytes and the transactions the benchmark's database has committed.</summary>
+public sealed record DatabaseCounters(long WalBytes, long Commits);
+
+/// <summary>
+/// Cumulative CPU seconds per part at one moment, the server's WAL position and the database's commits. PostgreSQL's
+/// processes are kept per pid: they come and go (an autovacuum worker, a new connection), and a process that has
+/// exited must not subtract its seconds from the next interval.
+/// </summary>
+public sealed record CpuSample(
+    double Client, double[] Silos, double Gateway, IReadOnlyDictionary<int, double> Backends, IReadOnlyDictionary<int, double> Background,
+    double MachineBusy, double MachineTotal, long WalBytes, long Commits)
 {
     /// <summary>What each part spent between <paramref name="before"/> and this sample.</summary>
     public CpuUse Since(CpuSample before)
     {
         var client = Client - before.Client;
-        var silo = Silo - before.Silo;
-        var backends = Backends - before.Backends;
-        var background = Background - before.Background;
+        var silos = Silos.Zip(before.Silos, (now, then) => now - then).ToArray();
+        var gateway = Gateway - before.Gateway;
+        // A process that started within the interval counts whole; one that exited within it is lost (an undercount).
+        static double Grown(IReadOnlyDictionary<int, double> now, IReadOnlyDictionary<int, double> then) =>
+            now.Sum(p => p.Value - then.GetValueOrDefault(p.Key));
+        var backends = Grown(Backends, before.Backends);
+        var background = Grown(Background, before.Background);
         var busy = MachineBusy - before.MachineBusy;
-        return new CpuUse(client, silo, backends, background, Math.Max(0, busy - client - silo - backends - background),
-            busy, MachineTotal - before.MachineTotal);
+        var measured = client + silos.Sum() + gateway + backends + background;
+        return new CpuUse(client, silos, gateway, backends, background, Math.Max(0, busy - measured),
+            busy, MachineTotal - before.MachineTotal, WalBytes - before.WalBytes, Commits - before.Commits);
     }
 }
 
-/// <summary>CPU seconds per part over an interval; <see cref="Other"/> is the rest of the machine.</summary>
-public sealed record CpuUse(double Client, double Silo, double Backends, double Background, double Other, double Busy, double Total)
+/// <summary>CPU seconds per part over an interval (<see cref="Other"/> is the rest of the machine), the WAL written and the commits.</summary>
+public sealed record CpuUse(
+    double Client, double[] Silos, double Gateway, double Backends, double Background, double Other, double Busy, double Total,
+    long WalBytes, long Commits)
 {
-    /// <summary>One line: milliseconds of CPU per 1,000 rows for each part, and how busy the machine was.</summary>
+    /// <summary>All silos together.</summary>
+    public double Silo => Silos.Sum();
+
+    /// <summary>One line: milliseconds of CPU per 1,000 rows for each part, how busy the machine was, WAL bytes per row.</summary>
     public string Describe(long rows)
     {
         double PerK(double seconds) => rows == 0 ? 0 : seconds * 1000 / (rows / 1000.0);
-        return $"cpu ms per 1k rows: client {PerK(Client):0} · silo {PerK(Silo):0} · pg backends {PerK(Backends):0} · "
-            + $"pg background {PerK(Background):0} · other processes {PerK(Other):0}; machine busy {(Total > 0 ? Busy / Total : 0):P0}";
+        var perSilo = Silos.Length > 1 ? $" ({string.Join(" + ", Silos.Select(s => PerK(s).ToString("0")))})" : "";
+        var gateway = Gateway > 0 ? $"gateway {PerK(Gateway):0} · " : "";
+        return $"cpu ms per 1k rows: client {PerK(Client):0} · {gateway}silo {PerK(Silo):0}{perSilo} · pg backends {PerK(Backends):0} · "
+            + $"pg background {PerK(Background):0} · other processes {PerK(Other):0}; machine busy {BusyShare:P0}; "
+            + $"WAL {(rows == 0 ? 0 : WalBytes / (double)rows):0} bytes per row; {Commits:N0} commits ({(Commits == 0 ? 0 : rows / (double)Commits):0} rows per commit)";
+    }
+
+    /// <summary>The share of the machine's CPU time that was busy.</summary>
+    public double BusyShare => Total > 0 ? Busy / Total : 0;
+
+    /// <summary>
+    /// Milliseconds of CPU per 1,000 rows for each part, WAL bytes per row, how busy the machine was, and the silos' CPU
+    /// per second of the round (in a raw round, what idle silos cost).
+    /// </summary>
+    public JsonObject PerThousand(long rows, double seconds)
+    {
+        double PerK(double seconds) => rows == 0 ? 0 : Math.Round(seconds * 1000 / (rows / 1000.0), 1);
+        return new JsonObject
+        {
+            ["client"] = PerK(Client),
+            ["gateway"] = PerK(Gateway),
+            ["silos"] = PerK(Silo),
+            ["per_silo"] = new JsonArray(Silos.Select(s => (JsonNode?)PerK(s)).ToArray()),
+            ["pg_backends"] = PerK(Backends),
+            ["pg_background"] = PerK(Background),
+            ["other"] = PerK(Other),
+            ["wal_bytes_per_row"] = rows == 0 ? 0 : Math.Round(WalBytes / (double)rows),
+            ["machine_busy"] = Math.Round(BusyShare, 3),
+            ["silos_ms_per_s"] = seconds > 0 ? Math.Round(Silo * 1000 / seconds, 1) : 0,
+            ["commits"] = Commits,
+            ["rows_per_commit"] = Commits == 0 ? 0 : Math.Round(rows / (double)Commits, 1),
+        };
     }
 }

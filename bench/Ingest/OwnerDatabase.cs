@@ -79,12 +79,49 @@ public sealed class OwnerDatabase(NpgsqlDataSource owner) : IAsyncDisposable
             "SELECT coalesce(avg(pg_column_size(s.*)), 0)::int FROM optimization_samples s WHERE run_id = ANY($1)",
             cancellationToken, runIds.ToArray()));
 
-    /// <summary>Rows in optimization_samples and its size with indexes, in bytes.</summary>
-    public async Task<(long Rows, long Bytes)> TableSizeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Rows in optimization_samples and the bytes they take: heap, TOAST and maps, each index. Summed over the leaves of
+    /// <c>pg_partition_tree</c>, so a partitioned table is measured as its partitions (a plain table as itself: the tree
+    /// of a plain table is empty).
+    /// </summary>
+    public async Task<SampleStorage> SampleStorageAsync(CancellationToken cancellationToken)
     {
         var rows = Convert.ToInt64(await ScalarAsync("SELECT count(*) FROM optimization_samples", cancellationToken));
-        var bytes = Convert.ToInt64(await ScalarAsync("SELECT pg_total_relation_size('optimization_samples')", cancellationToken));
-        return (rows, bytes);
+        await using var connection = await owner.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
+            WITH leaves AS (
+                SELECT relid FROM pg_partition_tree('optimization_samples') WHERE isleaf
+                UNION SELECT oid::regclass FROM pg_class WHERE oid = 'optimization_samples'::regclass AND relkind = 'r')
+            SELECT (SELECT sum(pg_relation_size(relid))::bigint FROM leaves),
+                   (SELECT sum(pg_table_size(relid) - pg_relation_size(relid))::bigint FROM leaves),
+                   (SELECT sum(pg_total_relation_size(relid))::bigint FROM leaves),
+                   (SELECT json_object_agg(name, bytes)::text FROM (
+                        SELECT coalesce(p.relname, c.relname) AS name, sum(pg_relation_size(i.indexrelid))::bigint AS bytes
+                        FROM leaves l JOIN pg_index i ON i.indrelid = l.relid JOIN pg_class c ON c.oid = i.indexrelid
+                        LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid LEFT JOIN pg_class p ON p.oid = h.inhparent
+                        GROUP BY 1 ORDER BY 2 DESC) AS per_index)
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var indexes = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(reader.GetString(3)) ?? [];
+        return new SampleStorage(rows, reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), indexes);
+    }
+
+    /// <summary>
+    /// The server's current WAL position in bytes and the database's committed transactions (differences between two
+    /// readings: the WAL written and the commits made). The statistics reach the shared counters after each
+    /// transaction, at most a second late, so a round of many seconds reads them closely.
+    /// </summary>
+    public async Task<DatabaseCounters> CountersAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await owner.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
+            SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint, xact_commit
+            FROM pg_stat_database WHERE datname = current_database()
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new DatabaseCounters(reader.GetInt64(0), reader.GetInt64(1));
     }
 
     public async Task<string> ServerVersionAsync(CancellationToken cancellationToken) =>
@@ -113,6 +150,13 @@ public sealed class OwnerDatabase(NpgsqlDataSource owner) : IAsyncDisposable
 
         return await command.ExecuteScalarAsync(cancellationToken);
     }
+}
+
+/// <summary>What optimization_samples takes on disk: heap, TOAST and maps, all of it with indexes, and each index.</summary>
+public sealed record SampleStorage(long Rows, long HeapBytes, long ToastBytes, long TotalBytes, IReadOnlyDictionary<string, long> IndexBytes)
+{
+    /// <summary>Bytes per stored sample, indexes included.</summary>
+    public double BytesPerRow => Rows == 0 ? 0 : TotalBytes / (double)Rows;
 }
 
 /// <summary>One open binary COPY into optimization_samples; <see cref="CompleteAsync"/> commits it.</summary>

@@ -1,10 +1,12 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OptimizationRuns.Bench.Ingest;
 using OptimizationRuns.Grains.Runs;
+using Orleans.Configuration;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -42,14 +44,18 @@ var postgres = await database.ServerVersionAsync(ct);
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
 builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
 var connectAttempts = 0;
-builder.UseOrleansClient(client => client
-    .UseLocalhostClustering(options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId)
-    .UseConnectionRetryFilter(async (_, token) =>
-    {
-        // The silo may still be starting: keep trying for a minute.
-        await Task.Delay(TimeSpan.FromSeconds(1), token);
-        return ++connectAttempts < 60;
-    }));
+builder.UseOrleansClient(client =>
+{
+    // Several gateways: a cluster of silos (ADO.NET membership); the client spreads its calls over their gateways.
+    client.UseStaticClustering(options.GatewayPorts.Select(port => new IPEndPoint(IPAddress.Loopback, port)).ToArray())
+        .Configure<ClusterOptions>(o => (o.ServiceId, o.ClusterId) = (options.ServiceId, options.ClusterId))
+        .UseConnectionRetryFilter(async (_, token) =>
+        {
+            // The silo may still be starting: keep trying for a minute.
+            await Task.Delay(TimeSpan.FromSeconds(1), token);
+            return ++connectAttempts < 60;
+        });
+});
 using var host = builder.Build();
 await host.StartAsync(ct);
 var cluster = host.Services.GetRequiredService<IClusterClient>();
@@ -60,10 +66,10 @@ var mode = options.DurationSeconds is { } seconds ? $"{seconds:0.#} s per round"
 Console.WriteLine($"""
     ingest benchmark: {options.Runs} runs, {options.Workers} workers, batches of {options.Batch} samples of ~{workload.PayloadBytes} bytes,
       {mode}, {options.Repeat} measured rounds of each kind (raw and grains alternate), warm-up {options.WarmupBatches} batches per worker;
-      silo gateway 127.0.0.1:{options.GatewayPort}, PostgreSQL {postgres}, project {projectId}
+      silo gateways 127.0.0.1:{string.Join(", ", options.GatewayPorts)}, PostgreSQL {postgres}, project {projectId}
     """);
 
-var cpu = new CpuMeter(options.SiloPid, database.DatabaseName);
+var cpu = new CpuMeter(options.SiloPids, options.GatewayPid, database.DatabaseName, database.CountersAsync);
 var grains = options.Via == "http"
     ? new GrainRound("http", await HttpWriters.ForProjectAsync(options, projectId, ct), database, options, workload, cpu,
         clientKey => RunIds.ForClientKey(projectId, clientKey))
@@ -108,7 +114,7 @@ if (options.PacedFraction > 0 && samplesPerSecond > 0)
 
 await host.StopAsync(CancellationToken.None);
 var verified = results.All(r => r.Verified);
-var (tableRows, tableBytes) = await database.TableSizeAsync(ct);
+var storage = await database.SampleStorageAsync(ct);
 
 Console.WriteLine($"""
 
@@ -116,7 +122,7 @@ Console.WriteLine($"""
       through the {options.Via,-6}   {samplesPerSecond,9:N0} samples/s committed   ack p50 {p50:0.0} ms  p95 {p95:0.0} ms  p99 {p99:0.0} ms
       raw binary COPY      {rawPerSecond,9:N0} rows/s (one connection, as the owner)
       ratio                {ratio:0.000}   target ≥ {target:0.00}: {(ratio >= target ? "met" : "MISSED")};  p99 ≤ 50 ms: {(p99 <= 50 ? "met" : "MISSED")}
-      rows: ~{workload.PayloadBytes} bytes per sample as sent, {storedRowBytes} bytes stored (pg_column_size); optimization_samples now {tableRows:N0} rows, {tableBytes / 1048576.0:N0} MiB with indexes
+      rows: ~{workload.PayloadBytes} bytes per sample as sent, {storedRowBytes} bytes stored (pg_column_size); optimization_samples now {storage.Rows:N0} rows, {storage.TotalBytes / 1048576.0:N0} MiB with indexes ({storage.BytesPerRow:0} bytes per row: heap {storage.HeapBytes / (double)storage.Rows:0}, TOAST and maps {storage.ToastBytes / (double)storage.Rows:0}, indexes {(storage.TotalBytes - storage.HeapBytes - storage.ToastBytes) / (double)storage.Rows:0})
       paced at {paced?.RowsPerSecond ?? 0:N0} samples/s: ack p50 {paced?.P50Ms:0.0} ms  p95 {paced?.P95Ms:0.0} ms  p99 {paced?.P99Ms:0.0} ms (latency counted from when each call was due)
       every round's database count equals what was acknowledged: {(verified ? "yes" : "NO")}
       load average (1/5/15 min) before: {loadBefore}; after: {LoadAverage()}
@@ -149,6 +155,20 @@ var json = new JsonObject
     ["paced_p50_ms"] = paced?.P50Ms is { } pp50 ? Math.Round(pp50, 2) : null,
     ["paced_p99_ms"] = paced?.P99Ms is { } pp99 ? Math.Round(pp99, 2) : null,
     ["targets_met"] = ratio >= target && p99 <= 50,
+    ["silos"] = options.SiloPids.Count,
+    ["grain_rounds_cpu_per_1k"] = new JsonArray(measuredGrains.Select(r => (JsonNode?)r.Cpu?.PerThousand(r.Rows, r.Seconds)).ToArray()),
+    ["raw_rounds_cpu_per_1k"] = new JsonArray(measuredRaw.Select(r => (JsonNode?)r.Cpu?.PerThousand(r.Rows, r.Seconds)).ToArray()),
+    ["samples_table"] = new JsonObject
+    {
+        ["rows"] = storage.Rows,
+        ["heap_bytes"] = storage.HeapBytes,
+        ["toast_and_maps_bytes"] = storage.ToastBytes,
+        ["total_bytes"] = storage.TotalBytes,
+        ["bytes_per_row"] = Math.Round(storage.BytesPerRow),
+        ["index_bytes"] = new JsonObject(storage.IndexBytes.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+    },
+    ["load_average_before"] = loadBefore,
+    ["load_average_after"] = LoadAverage(),
 };
 var line = json.ToJsonString();
 if (options.ResultFile is { } file)

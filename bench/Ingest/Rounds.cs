@@ -58,11 +58,16 @@ public sealed class GrainRound(
         var seeds = runIds.Select(Workload.Seed).ToArray();
         var interval = offeredRate is { } rate ? TimeSpan.FromSeconds(Options.Workers * (double)Options.Batch / rate) : TimeSpan.Zero;
         var grains = runIds.Select(writerFor).ToArray();
-        await Task.WhenAll(grains.Select((grain, r) => grain.StartAsync($"bench-{label}-{r}", cancellationToken)));
 
         var latencies = new List<double>[Options.Workers];
         var iterationLatencies = new List<double>[Options.Workers];
         long inserted = 0, duplicates = 0, overloaded = 0;
+        // A cold silo may answer a run's first call "overloaded" (the gateway's call deadline): start it again, as a client would.
+        await Task.WhenAll(grains.Select((grain, r) => WithRetriesAsync(async () =>
+        {
+            await grain.StartAsync($"bench-{label}-{r}", cancellationToken);
+            return 0;
+        })));
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = 0L;
         await using var meter = new ProgressMeter(label);
@@ -125,13 +130,13 @@ public sealed class GrainRound(
         }
 
         var workers = Enumerable.Range(0, Options.Workers).Select(w => Task.Run(() => WorkerAsync(w), cancellationToken)).ToArray();
-        var cpuBefore = Cpu.Sample();
+        var cpuBefore = await Cpu.SampleAsync(cancellationToken);
         started = Stopwatch.GetTimestamp();
         meter.Start();
         go.SetResult();
         await Task.WhenAll(workers);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var cpuUse = Cpu.Sample().Since(cpuBefore);
+        var cpuUse = (await Cpu.SampleAsync(cancellationToken)).Since(cpuBefore);
         await meter.StopAsync();
 
         // Ending the runs (after the clock) lets their grains stop their timers; everything is acknowledged already.
@@ -175,7 +180,7 @@ public sealed class RawCopyRound(OwnerDatabase database, Guid projectId, BenchOp
 
         await using var meter = new ProgressMeter(label);
         long written = 0;
-        var cpuBefore = Cpu.Sample();
+        var cpuBefore = await Cpu.SampleAsync(cancellationToken);
         var started = Stopwatch.GetTimestamp();
         meter.Start();
         await using (var copy = await database.BeginCopyAsync(projectId, cancellationToken))
@@ -202,7 +207,7 @@ public sealed class RawCopyRound(OwnerDatabase database, Guid projectId, BenchOp
         }
 
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var cpuUse = Cpu.Sample().Since(cpuBefore);
+        var cpuUse = (await Cpu.SampleAsync(cancellationToken)).Since(cpuBefore);
         await meter.StopAsync();
         var (rows, _) = await database.CountAsync(runIds, cancellationToken);
         var problem = rows == written ? null : $"database holds {rows} rows; {written} were written";
