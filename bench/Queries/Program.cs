@@ -105,7 +105,7 @@ else
     Console.WriteLine("--skip-load: new API keys for the projects already in the database");
     keys = [];
     await using var connection = await owner.OpenConnectionAsync(ct);
-    foreach (var id in await connection.QueryAsync<Guid>("SELECT id FROM project_config ORDER BY created_at, id"))
+    foreach (var id in await connection.QueryAsync<Guid>(Scenario.DataSetProjects))
     {
         keys.Add((await AdminPostAsync($"/api/projects/{id}/api-keys", new { name = "bench-queries" })).GetProperty("key").GetString()!);
     }
@@ -227,6 +227,16 @@ if (coldShort.Count > 0)
         + "the rest read runs again (warm); use a larger --scale");
 }
 
+// ───────────────────────────── the analytics refresh beside reads ─────────────────────────────
+
+RefreshPass? refresh = null;
+if (options.RefreshReads > 0)
+{
+    Console.WriteLine($"refresh pass: {options.RefreshReads} reads per pattern while refresh_run_analytics() runs back to back, as many without");
+    refresh = new RefreshPass(owner, http, keys[0], layers[0], scenario);
+    await refresh.RunAsync(options.RefreshReads, options.Rounds, ct);
+}
+
 // ───────────────────────────── concurrent: throughput ─────────────────────────────
 
 var concurrent = new Dictionary<string, (Stats Stats, double Rps)>();
@@ -293,6 +303,21 @@ foreach (var pattern in patterns)
         + $"{Two(results.Get(pattern, "grain")),14} | {Two(results.Get(pattern, "silo_data")),14} | {Two(results.Get(pattern, "sql")),14} | {verdict}");
 }
 
+// Issue 14's second target: what the gateway and the grains add to plain SQL (same requests, same run), at p95.
+const double HopP95Target = 1.5;
+var hops = new JsonObject();
+Console.WriteLine();
+Console.WriteLine($"the gateway+grain hop over plain SQL at p95 (http p95 − sql p95; target ≤ +{HopP95Target} ms), p50 in brackets");
+foreach (var (pattern, _) in Scenario.Patterns)
+{
+    if (results.Get(pattern, "http") is { } h && results.Get(pattern, "sql") is { } q)
+    {
+        var hop = h.P95 - q.P95;
+        hops[pattern] = Math.Round(hop, 2);
+        Console.WriteLine($"  {pattern,-20} {hop,7:+0.00;-0.00} ({h.P50 - q.P50:+0.00;-0.00}) {(hop <= HopP95Target ? "met" : "MISSED")}");
+    }
+}
+
 Console.WriteLine();
 Console.WriteLine("CPU ms per request (sequential pass): gateway / silo / postgres backends / this client");
 foreach (var pattern in patterns)
@@ -309,6 +334,22 @@ if (concurrent.Count > 0)
     foreach (var (pattern, (stats, rps)) in concurrent)
     {
         Console.WriteLine($"  {pattern,-20} {rps,7:N0} req/s   p50 {stats.P50,6:0.00}  p95 {stats.P95,6:0.00}  p99 {stats.P99,6:0.00} ms");
+    }
+}
+
+if (refresh is not null)
+{
+    var durations = Stats.Of(refresh.RefreshSeconds.ToArray());
+    Console.WriteLine();
+    Console.WriteLine($"analytics refresh (refresh_run_analytics(), REFRESH MATERIALIZED VIEW CONCURRENTLY), {durations.Count} back to back: "
+        + $"p50 {durations.P50:0.000} s, max {durations.Max:0.000} s; through POST /analytics/refresh: {refresh.HttpRefresh.Ms:0} ms, HTTP {refresh.HttpRefresh.Status}");
+    Console.WriteLine($"reads through http while it ran vs without ({options.RefreshReads} per pattern each, interleaved), ms");
+    Console.WriteLine($"  {"pattern",-20} {"during p50   p95    max",26} | {"without p50   p95    max",27}");
+    foreach (var pattern in Scenario.Patterns.Select(p => p.Name))
+    {
+        var during = refresh.Reads.Get(pattern, "during")!;
+        var quiet = refresh.Reads.Get(pattern, "quiet")!;
+        Console.WriteLine($"  {pattern,-20} {during.P50,12:0.00} {during.P95,6:0.00} {during.Max,6:0.0} | {quiet.P50,13:0.00} {quiet.P95,6:0.00} {quiet.Max,6:0.0}");
     }
 }
 
@@ -368,6 +409,31 @@ if (concurrent.Count > 0)
     json["concurrent"] = section;
 }
 
+if (refresh is not null)
+{
+    var durations = Stats.Of(refresh.RefreshSeconds.ToArray());
+    var reads = new JsonObject();
+    foreach (var pattern in Scenario.Patterns.Select(p => p.Name))
+    {
+        reads[pattern] = new JsonObject
+        {
+            ["during"] = Percentiles(refresh.Reads.Get(pattern, "during")),
+            ["without"] = Percentiles(refresh.Reads.Get(pattern, "quiet")),
+        };
+    }
+
+    json["refresh"] = new JsonObject
+    {
+        ["refreshes"] = durations.Count,
+        ["p50_s"] = Math.Round(durations.P50, 3),
+        ["max_s"] = Math.Round(durations.Max, 3),
+        ["http_ms"] = Math.Round(refresh.HttpRefresh.Ms),
+        ["http_status"] = refresh.HttpRefresh.Status,
+        ["reads"] = reads,
+    };
+}
+
+json["hop_p95_ms"] = hops;
 json["targets_met"] = missed.Count == 0;
 json["targets_missed"] = new JsonArray(missed.Select(m => (JsonNode?)m).ToArray());
 json["requests_per_pattern"] = options.Requests;
