@@ -29,6 +29,8 @@ Options passed to the benchmark (bench/Queries):
   --rounds N             the measured requests come in N interleaved rounds (default 5)
   --concurrency N        then a throughput pass with N concurrent HTTP clients (default 8; 0: none)
   --concurrent-requests N  requests per pattern in that pass (default 800)
+  --refresh-reads N      then N reads per pattern while the analytics view refreshes back to back, and N without
+                         (default 50; 0: skip)
   --seed N               the generator's seed (default 20261126)
   --skip-load            the database already holds a data set
 
@@ -56,7 +58,7 @@ while [ $# -gt 0 ]; do
     --keep-database) keep_database=1; shift ;;
     --database) database="${2:?--database needs a value}"; keep_database=1; shift 2 ;;
     --skip-load) passthrough+=("$1"); shift ;;
-    --scale|--projects|--requests|--warmup|--rounds|--concurrency|--concurrent-requests|--seed)
+    --scale|--projects|--requests|--warmup|--rounds|--concurrency|--concurrent-requests|--refresh-reads|--seed)
       passthrough+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac

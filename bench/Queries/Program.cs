@@ -156,21 +156,25 @@ var patterns = Scenario.Patterns.Select(p => p.Name).Concat(Scenario.Diagnostics
 Console.WriteLine($"warming {scenario.LiveRuns.Count} live runs (heartbeat) and {scenario.WarmRuns.Count} browsed runs");
 foreach (var run in scenario.LiveRuns)
 {
-    using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/optimization/runs/{run.Id}/progress")
+    await RetryUnavailableAsync(async () =>
     {
-        Content = JsonContent.Create(new { phase = "searching", message = "bench heartbeat" }),
-    };
-    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", keys[scenario.ProjectOf(run)]);
-    using var response = await http.SendAsync(request, ct);
-    if (!response.IsSuccessStatusCode)
-    {
-        throw new InvalidOperationException($"heartbeat of {run.Id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
-    }
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/optimization/runs/{run.Id}/progress")
+        {
+            Content = JsonContent.Create(new { phase = "searching", message = "bench heartbeat" }),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", keys[scenario.ProjectOf(run)]);
+        using var response = await http.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"heartbeat of {run.Id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}",
+                null, response.StatusCode);
+        }
+    });
 }
 
 foreach (var run in scenario.WarmRuns)
 {
-    await layers[0].RunAsync(new Call("run_iterations_warm", scenario.ProjectOf(run), run.Id), ct);
+    await RetryUnavailableAsync(() => layers[0].RunAsync(new Call("run_iterations_warm", scenario.ProjectOf(run), run.Id), ct));
 }
 
 // ───────────────────────────── sequential: latency ─────────────────────────────
@@ -184,7 +188,8 @@ foreach (var pattern in patterns)
     {
         for (var i = 0; i < options.Warmup; i++)
         {
-            await layer.RunAsync(scenario.Next(pattern, layer.Name), ct);
+            var call = scenario.Next(pattern, layer.Name);
+            await RetryUnavailableAsync(() => layer.RunAsync(call, ct));
         }
     }
 }
@@ -460,6 +465,25 @@ if (options.ResultFile is { } file)
 
 Console.WriteLine(line);
 return 0;
+
+// Before anything is measured, a 503 (the gateway's deadline passed: a first read of a cold table on a loaded machine)
+// is retried after a second, as a client honouring Retry-After would; a measured request is never retried.
+async Task RetryUnavailableAsync(Func<Task> call)
+{
+    for (var attempt = 1; ; attempt++)
+    {
+        try
+        {
+            await call();
+            return;
+        }
+        catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && attempt < 10)
+        {
+            Console.WriteLine($"  warm-up: {e.Message.Split('\n')[0][..Math.Min(120, e.Message.Length)]}; retrying in 1 s");
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        }
+    }
+}
 
 async Task<JsonElement> AdminPostAsync(string path, object body)
 {
