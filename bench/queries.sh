@@ -36,7 +36,9 @@ Options passed to the benchmark (bench/Queries):
 
 Environment: OPTRUNS_PG_PORT (default 54329) picks the local PostgreSQL; BENCH_SILO_ENV and BENCH_GATEWAY_ENV may
 hold extra KEY=VALUE settings for the silo and both gateways. Logs: .data/logs/bench-queries-{silo,gateway,
-gateway-warning}.log. Takes about 2 minutes at --scale 1 on 2 cores (the load ~35 s), plus the build.
+gateway-warning}.log. Takes about 2 minutes at --scale 1 on 2 cores (the load ~35 s), plus the build. At --scale 10
+(10 M samples, 8.6 GB) the load took 32 minutes at a load average of 50–97 (BENCHMARKS.md, "100× the seed's data"):
+keep it with --keep-database and measure again with --database NAME --skip-load.
 TXT
 }
 
