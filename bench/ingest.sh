@@ -15,6 +15,9 @@ Options for this script:
   --silo-port N         the benchmark silo's silo-to-silo port (default 11211)
   --gateway-port N      the benchmark silo's gateway port (default 30200)
   --keep-database       do not drop the benchmark database at the end (its name is printed)
+  --database NAME       write into this database instead of a new optruns_bench_<pid> and keep it, e.g. one that
+                        bench/queries.sh --keep-database filled: both kinds of round then write into the same full
+                        table (in a project of its own; its rows stay)
   --via grains|http     workers call the grains through the Orleans client (default), or send JSON
                         through a gateway process this script starts (the REST contract over loopback)
   --http-port N         that gateway's HTTP port (default 8280)
@@ -44,6 +47,7 @@ CONFIGURATION=Release
 silo_port=11211
 gateway_port=30200
 keep_database=0
+database=""
 via=grains
 http_port=8280
 passthrough=()
@@ -53,6 +57,7 @@ while [ $# -gt 0 ]; do
     --silo-port) silo_port="${2:?--silo-port needs a value}"; shift 2 ;;
     --gateway-port) gateway_port="${2:?--gateway-port needs a value}"; shift 2 ;;
     --keep-database) keep_database=1; shift ;;
+    --database) database="${2:?--database needs a value}"; keep_database=1; shift 2 ;;
     --via) via="${2:?--via needs grains or http}"; shift 2
       case "$via" in grains|http) ;; *) die "--via takes grains or http" ;; esac ;;
     --http-port) http_port="${2:?--http-port needs a value}"; shift 2 ;;
@@ -62,7 +67,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-database="optruns_bench_$$"
+database="${database:-optruns_bench_$$}"
 logs="$OPTRUNS_ROOT/.data/logs"
 silo_log="$logs/bench-ingest-silo.log"
 result_file=$(mktemp)

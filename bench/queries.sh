@@ -29,12 +29,16 @@ Options passed to the benchmark (bench/Queries):
   --rounds N             the measured requests come in N interleaved rounds (default 5)
   --concurrency N        then a throughput pass with N concurrent HTTP clients (default 8; 0: none)
   --concurrent-requests N  requests per pattern in that pass (default 800)
+  --refresh-reads N      then N reads per pattern while the analytics view refreshes back to back, and N without
+                         (default 50; 0: skip)
   --seed N               the generator's seed (default 20261126)
   --skip-load            the database already holds a data set
 
 Environment: OPTRUNS_PG_PORT (default 54329) picks the local PostgreSQL; BENCH_SILO_ENV and BENCH_GATEWAY_ENV may
 hold extra KEY=VALUE settings for the silo and both gateways. Logs: .data/logs/bench-queries-{silo,gateway,
-gateway-warning}.log. Takes about 2 minutes at --scale 1 on 2 cores (the load ~35 s), plus the build.
+gateway-warning}.log. Takes about 2 minutes at --scale 1 on 2 cores (the load ~35 s), plus the build. At --scale 10
+(10 M samples, 8.6 GB) the load took 32 minutes at a load average of 50–97 (BENCHMARKS.md, "100× the seed's data"):
+keep it with --keep-database and measure again with --database NAME --skip-load.
 TXT
 }
 
@@ -56,7 +60,7 @@ while [ $# -gt 0 ]; do
     --keep-database) keep_database=1; shift ;;
     --database) database="${2:?--database needs a value}"; keep_database=1; shift 2 ;;
     --skip-load) passthrough+=("$1"); shift ;;
-    --scale|--projects|--requests|--warmup|--rounds|--concurrency|--concurrent-requests|--seed)
+    --scale|--projects|--requests|--warmup|--rounds|--concurrency|--concurrent-requests|--refresh-reads|--seed)
       passthrough+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac

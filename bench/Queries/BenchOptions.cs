@@ -24,6 +24,9 @@ public sealed class BenchOptions
                                 layer in turn, so load from elsewhere on the machine hits all of them alike (default 5)
           --concurrency N       then a throughput pass through the gateway with N concurrent clients (default 8; 0: none)
           --concurrent-requests N  requests per pattern in that pass (default 800)
+          --refresh-reads N     then the analytics refresh: N reads per pattern through the gateway while
+                                refresh_run_analytics() runs back to back, and N with no refresh, in --rounds
+                                interleaved rounds; the refreshes' durations (default 50; 0: skip)
           --gateway URL         the gateway as shipped (default http://127.0.0.1:8480)
           --quiet-gateway URL   a second gateway with Logging__LogLevel__Default=Warning (optional)
           --orleans-port N      the silo's gateway port, for the grain layer (default 30400; 0: skip that layer)
@@ -42,6 +45,7 @@ public sealed class BenchOptions
     public int Rounds { get; private set; } = 5;
     public int Concurrency { get; private set; } = 8;
     public int ConcurrentRequests { get; private set; } = 800;
+    public int RefreshReads { get; private set; } = 50;
     public Uri Gateway { get; private set; } = new("http://127.0.0.1:8480");
     public Uri? QuietGateway { get; private set; }
     public int OrleansPort { get; private set; } = 30400;
@@ -76,6 +80,7 @@ public sealed class BenchOptions
                 case "--rounds": o.Rounds = Int(1); break;
                 case "--concurrency": o.Concurrency = Int(0); break;
                 case "--concurrent-requests": o.ConcurrentRequests = Int(10); break;
+                case "--refresh-reads": o.RefreshReads = Int(0); break;
                 case "--gateway": o.Gateway = Url(); break;
                 case "--quiet-gateway": o.QuietGateway = Url(); break;
                 case "--orleans-port": o.OrleansPort = Int(0); break;
@@ -88,9 +93,9 @@ public sealed class BenchOptions
             }
         }
 
-        if (o.Rounds > o.Requests)
+        if (o.Rounds > o.Requests || (o.RefreshReads > 0 && o.Rounds > o.RefreshReads))
         {
-            throw new ArgumentException("--rounds must not exceed --requests.");
+            throw new ArgumentException("--rounds must not exceed --requests or --refresh-reads.");
         }
 
         return o;

@@ -80,7 +80,8 @@ public sealed class HttpLayer(string name, HttpClient http, IReadOnlyList<string
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            throw new InvalidOperationException($"GET {path} answered {(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(body)}");
+            throw new HttpRequestException($"GET {path} answered {(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(body)}",
+                null, response.StatusCode);
         }
 
         return body.Length;
