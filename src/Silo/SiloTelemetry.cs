@@ -9,8 +9,9 @@ public static class SiloTelemetry
 {
     /// <summary>
     /// Adds telemetry; with <c>Telemetry:PrometheusPort</c> set, metrics are also served for scraping at
-    /// <c>http://{Telemetry:PrometheusHost}:{port}/metrics</c> (host <c>localhost</c> unless set; <c>*</c> listens on every
-    /// address, as a container must for a Prometheus in another one).
+    /// <c>http://{Telemetry:PrometheusHost}:{port}/metrics</c>: host <c>localhost</c> unless set; in a container its own
+    /// host name (the listener binds to that name's address and answers requests addressed to it, as Prometheus in
+    /// another container sends them).
     /// </summary>
     public static IHostApplicationBuilder AddSiloTelemetry(this IHostApplicationBuilder builder)
     {

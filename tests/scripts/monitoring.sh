@@ -72,7 +72,8 @@ silo_metrics=$(free_port)
 http=$(free_port)
 url="http://127.0.0.1:$http"
 admin="adm_$(random_secret)"
-Telemetry__PrometheusPort="$silo_metrics" OTEL_SERVICE_NAME=optruns-silo \
+# Listening on a host named for it, as in docker-compose.yml (there the container's name), and scraped by that name.
+Telemetry__PrometheusPort="$silo_metrics" Telemetry__PrometheusHost=127.0.0.1 OTEL_SERVICE_NAME=optruns-silo \
   dotnet "$(silo_dll "$CONFIGURATION")" >"$work/silo.log" 2>&1 &
 pids+=($!)
 ASPNETCORE_URLS="$url" OPTRUNS_ADMIN_KEY="$admin" dotnet "$(gateway_dll "$CONFIGURATION")" >"$work/gateway.log" 2>&1 &
@@ -89,7 +90,7 @@ scrape_configs:
   - job_name: optruns-gateway
     static_configs: [{ targets: ["127.0.0.1:$http"] }]
   - job_name: optruns-silo
-    static_configs: [{ targets: ["localhost:$silo_metrics"] }]
+    static_configs: [{ targets: ["127.0.0.1:$silo_metrics"] }]
 YAML
 check "promtool check config (the test's scrape targets)" promtool check config "$work/prometheus.yml"
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" --web.listen-address="127.0.0.1:$prom_port" \
@@ -99,7 +100,7 @@ pids+=($!)
 if ! wait_http 120 "$url/health/ready"; then
   fail "the silo and the gateway were not ready within 120 s"; tail -n 20 "$work/silo.log" "$work/gateway.log"; exit 1
 fi
-ok "silo (metrics on localhost:$silo_metrics) and gateway ($url) ready"
+ok "silo (metrics on 127.0.0.1:$silo_metrics) and gateway ($url) ready"
 check "Prometheus is ready ($prom)" wait_http 30 "$prom/-/ready"
 
 # 4. Some ingest: a project, a watched run with samples, and the simulator's MIPROv2-shaped runs.
