@@ -13,18 +13,24 @@ namespace OptimizationRuns.Silo;
 /// </summary>
 public sealed class SiloMetrics(HealthStore health, IServiceProvider services, ILogger<SiloMetrics> logger) : BackgroundService
 {
+    /// <summary>How often the database is probed.</summary>
     public static readonly TimeSpan ProbePeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a probe may take before the database counts as down (as readiness allows it).</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
 
-    // -1 until the first probe ends, so a silo that has not probed yet reports nothing rather than a guess.
-    private int _databaseUp = -1;
+    // -1 until the first probe ends, so a silo that has not probed yet reports nothing rather than a guess. One gauge
+    // per process (silos hosted together in a test share it).
+    private static int _databaseUp = -1;
+
+    private static readonly ObservableGauge<int> DatabaseUp = RunTelemetry.Meter.CreateObservableGauge(
+        "optruns.database.up", ObserveDatabaseUp, unit: null, "1 when this silo's last probe of PostgreSQL succeeded, 0 when it failed");
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Resolving the provider first makes sure it listens before the zeros are added.
         _ = services.GetService<MeterProvider>();
-        RunTelemetry.Meter.CreateObservableGauge("optruns.database.up", ObserveDatabaseUp, unit: null,
-            "1 when this silo's last probe of PostgreSQL succeeded, 0 when it failed");
+        _ = DatabaseUp; // created with the type: published to the provider from now on
         RunTelemetry.OverloadRefusals.Add(0);
         foreach (var status in new[] { RunStatus.Pending, RunStatus.Running, RunStatus.Stalled })
         {
@@ -41,7 +47,7 @@ public sealed class SiloMetrics(HealthStore health, IServiceProvider services, I
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    private IEnumerable<Measurement<int>> ObserveDatabaseUp()
+    private static IEnumerable<Measurement<int>> ObserveDatabaseUp()
     {
         var up = Volatile.Read(ref _databaseUp);
         return up < 0 ? [] : [new Measurement<int>(up)];
