@@ -34,6 +34,7 @@ public static class ClusterAvailability
                 return;
             }
 
+            GatewayTelemetry.CountRefusal(GatewayTelemetry.RefusalReason.ClusterUnavailable);
             await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Unavailable", detail);
         });
     }

@@ -33,11 +33,13 @@ public sealed partial class ErrorResponses(ILogger<ErrorResponses> logger) : IEx
                     "One or more fields are invalid.", invalid.Errors.ToDictionary(e => e.Key, e => e.Value));
                 return true;
             case RunOverloadedException overloaded:
+                GatewayTelemetry.CountRefusal(GatewayTelemetry.RefusalReason.Overloaded);
                 context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(overloaded.RetryAfter.TotalSeconds)).ToString();
                 await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Overloaded", exception.Message);
                 return true;
             case StorageUnavailableException unavailable:
                 logger.LogWarning("The database is unavailable: {Message}", unavailable.Message);
+                GatewayTelemetry.CountRefusal(GatewayTelemetry.RefusalReason.DatabaseUnavailable);
                 context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(unavailable.RetryAfter.TotalSeconds)).ToString();
                 await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Unavailable", exception.Message);
                 return true;
@@ -47,6 +49,7 @@ public sealed partial class ErrorResponses(ILogger<ErrorResponses> logger) : IEx
                 return true;
             case var _ when ClusterUnavailable(exception):
                 logger.LogWarning(exception, "A grain call did not complete");
+                GatewayTelemetry.CountRefusal(GatewayTelemetry.RefusalReason.ClusterUnavailable);
                 context.Response.Headers.RetryAfter = "1";
                 await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Unavailable",
                     "The cluster did not answer in time; retry.");

@@ -45,6 +45,7 @@ public static class RateLimits
             o.OnRejected = async (rejected, _) =>
             {
                 var context = rejected.HttpContext;
+                GatewayTelemetry.CountRefusal(GatewayTelemetry.RefusalReason.RateLimited);
                 var stream = IsEventStream(context.Request);
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : stream ? StreamRetryAfter : TimeSpan.FromSeconds(1);
                 context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString();

@@ -176,6 +176,7 @@ public sealed partial class RunGrain
             RunTelemetry.IterationsCommitted.Add(batch.Iterations.Count);
             _ledger.Apply(batch, writes);
             _run = committed;
+            CountStatus();
             _liveDirty = true;
             PublishCommitted(run, committed, batch);
             RunTelemetry.BufferedSamples.Add(-batch.Samples.Count);

@@ -61,6 +61,7 @@ public sealed partial class RunGrain
         if (after.Status != before.Status)
         {
             var reason = batch.StatusReason ?? "changed";
+            Telemetry.RunTelemetry.StatusChanges.Add(1, new KeyValuePair<string, object?>(Telemetry.RunTelemetry.StatusTag, after.Status.ToName()));
             _events.Publish(RunEventKind.Status, new StatusEvent(after.Status, before.Status, reason));
             logger.LogInformation("Run {RunId}: {From} → {To} ({Reason})", _runId, before.Status.ToName(), after.Status.ToName(), reason);
             _ = FollowStatusAsync();

@@ -56,6 +56,8 @@ public sealed partial class RunGrain(
         {
             StartLiveTimers();
         }
+
+        CountStatus();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -64,6 +66,7 @@ public sealed partial class RunGrain(
         await DrainAsync();
         await CheckpointAsync();
         Telemetry.RunTelemetry.ActiveRuns.Add(-1);
+        CountStatus(gone: true);
     }
 
     /// <inheritdoc />
@@ -90,6 +93,7 @@ public sealed partial class RunGrain(
             }
 
             StartLiveTimers();
+            CountStatus();
         }
 
         return Snapshot();
@@ -105,6 +109,7 @@ public sealed partial class RunGrain(
             if (_run is not null)
             {
                 StartLiveTimers();
+                CountStatus();
             }
         }
 
@@ -159,6 +164,7 @@ public sealed partial class RunGrain(
             await DrainAsync();
             await runs.DeleteAsync(_projectId, _runId, cancellationToken);
             _run = null;
+            CountStatus();
             await StopLiveTimersAsync();
             await live.ClearStateAsync();
             logger.LogInformation("Run {RunId} of project {ProjectId} deleted", _runId, _projectId);

@@ -43,6 +43,15 @@ public static class RunTelemetry
     public static readonly UpDownCounter<long> ActiveRuns =
         Meter.CreateUpDownCounter<long>("optruns.runs.active", "{grain}", "Run grains active in this silo");
 
+    public static readonly UpDownCounter<long> RunsByStatus =
+        Meter.CreateUpDownCounter<long>("optruns.runs.by_status", "{run}", "Runs held by this silo's active grains, by status");
+
+    public static readonly Counter<long> StatusChanges =
+        Meter.CreateCounter<long>("optruns.runs.status_changes", "{change}", "Status changes of runs, by the status entered");
+
+    /// <summary>The tag of <see cref="RunsByStatus"/> and <see cref="StatusChanges"/>: the status's API name.</summary>
+    public const string StatusTag = "status";
+
     public const string ProjectIdTag = "optruns.project_id";
     public const string RunIdTag = "optruns.run_id";
     public const string IterationTag = "optruns.iteration";
