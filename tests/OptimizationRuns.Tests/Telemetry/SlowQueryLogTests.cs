@@ -17,18 +17,22 @@ namespace OptimizationRuns.Tests.Telemetry;
 /// </summary>
 public sealed class SlowQueryLogTests
 {
+    // A threshold of a second: on a machine at load 50+ even set_config or SELECT 1 can take over 50 ms, and that is
+    // not what these tests are about.
+    private static readonly TimeSpan Threshold = TimeSpan.FromSeconds(1);
+
     [Fact]
     public async Task SlowStatementIsLoggedWithNameProjectDurationAndTraceButNotItsParameters()
     {
         var lines = new LogLines();
-        await using var services = SiloData(lines, TimeSpan.FromMilliseconds(50));
+        await using var services = SiloData(lines, Threshold);
         var dataSource = services.GetRequiredService<NpgsqlDataSource>();
         var slowProject = await TestDatabase.CreateProjectAsync();
         var fastProject = await TestDatabase.CreateProjectAsync();
         using var trace = new Activity("slow-query-test").SetIdFormat(ActivityIdFormat.W3C).Start();
 
         await ProjectTransaction.RunAsync(dataSource, slowProject, scope => scope.Connection.ExecuteAsync(
-            scope.Command("SELECT pg_sleep(@seconds), @secret::text", new { seconds = 0.2, secret = "user-secret-value" }, CancellationToken.None)),
+            scope.Command("SELECT pg_sleep(@seconds), @secret::text", new { seconds = 1.2, secret = "user-secret-value" }, CancellationToken.None)),
             CancellationToken.None);
         await ProjectTransaction.RunAsync(dataSource, fastProject, scope => scope.Connection.ExecuteScalarAsync<int>(
             scope.Command("SELECT 1", null, CancellationToken.None)), CancellationToken.None);
@@ -37,7 +41,7 @@ public sealed class SlowQueryLogTests
         Assert.StartsWith($"Slow statement SELECT pg_sleep for project {slowProject} took ", slow);
         Assert.EndsWith($" ms (trace {trace.TraceId})", slow);
         var milliseconds = double.Parse(slow.Split(" took ")[1].Split(" ms")[0], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(milliseconds, 200, 30_000);
+        Assert.InRange(milliseconds, 1_200, 30_000);
         Assert.DoesNotContain("user-secret-value", string.Join('\n', lines.All));
         Assert.DoesNotContain(lines.Warnings, l => l.Contains(fastProject.ToString()));
     }
@@ -46,10 +50,10 @@ public sealed class SlowQueryLogTests
     public async Task SlowDataSourceCommandIsLoggedWithoutAProject()
     {
         var lines = new LogLines();
-        await using var services = SiloData(lines, TimeSpan.FromMilliseconds(50));
+        await using var services = SiloData(lines, Threshold);
         using var trace = new Activity("slow-query-test").SetIdFormat(ActivityIdFormat.W3C).Start();
 
-        await using var command = services.GetRequiredService<NpgsqlDataSource>().CreateCommand("SELECT pg_sleep(0.1)");
+        await using var command = services.GetRequiredService<NpgsqlDataSource>().CreateCommand("SELECT pg_sleep(1.1)");
         await command.ExecuteNonQueryAsync();
 
         var slow = Assert.Single(lines.Warnings, l => l.EndsWith($"(trace {trace.TraceId})", StringComparison.Ordinal));
