@@ -23,6 +23,7 @@ trap bench_cleanup EXIT
 # the Release build and the migrations; exports the connection strings.
 bench_database() {
   database="$1"
+  mkdir -p "$logs"  # the migration step logs there; a fresh clone has no .data yet
   unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
   ensure_local_postgres
   ensure_database "$database"
