@@ -122,7 +122,8 @@ public sealed partial class RunGrain
         else if (run.Status is RunStatus.Stalled && await this.GetReminder(StallReminder) is { } reminder && _run?.Status is RunStatus.Stalled)
         {
             // A stalled run has nothing left to notice until its client speaks again (which activates it and starts
-            // the watch anew). Woken every few minutes, an abandoned run's grain would stay in memory for ever.
+            // the watch anew). Woken every few minutes, an abandoned run's grain would stay active for ever, and be
+            // activated again after every silo restart.
             await this.UnregisterReminder(reminder);
         }
 

@@ -36,7 +36,7 @@ public sealed partial class SeveralGatewaysTests(ITestOutputHelper output) : IAs
         var other = await _cluster.StartGatewayAsync(new Dictionary<string, string> { ["Dashboard__KeysDirectory"] = _otherKeys });
         using var api = await _cluster.ProjectClientAsync();
         var key = api.DefaultRequestHeaders.Authorization!.Parameter!;
-        var runId = await api.CreateRunAsync();
+        var runId = await SiloCluster.CreateRunRetryingAsync(api);
         var runName = (await (await api.GetAsync($"/api/optimization/runs/{runId}")).JsonAsync(HttpStatusCode.OK)).GetProperty("runName").GetString()!;
 
         var session = await SignInAsync(_cluster.Address, key);

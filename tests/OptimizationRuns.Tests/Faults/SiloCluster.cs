@@ -176,7 +176,7 @@ public sealed class SiloCluster : IAsyncDisposable
         {
             for (var i = round == 0 ? perSilo * _silos.Count : 4; i > 0; i--)
             {
-                runs.Add(await CreateRunAsync(client));
+                runs.Add(await CreateRunRetryingAsync(client));
             }
 
             var placement = await PlacementAsync();
@@ -189,8 +189,8 @@ public sealed class SiloCluster : IAsyncDisposable
         throw new InvalidOperationException($"Runs never spread over every silo ({perSilo} each).");
     }
 
-    // Set-up on a busy machine: a 503 (a grain call past the gateway's deadline) is asked again, as the client does.
-    private static async Task<Guid> CreateRunAsync(HttpClient client)
+    /// <summary>Creates a run for a test's set-up; on a busy machine a 503 (a grain call past the gateway's deadline) is asked again, as the client does.</summary>
+    public static async Task<Guid> CreateRunRetryingAsync(HttpClient client)
     {
         for (var attempt = 1; ; attempt++)
         {

@@ -64,10 +64,10 @@ public sealed class RunStallTests(QuickStallClusterFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task AStalledRunIsNoLongerWokenByItsStallReminderSoItsGrainCanDeactivate()
+    public async Task AStalledRunDropsItsStallReminderAndTakesItBackWhenItResumes()
     {
         // The reminder wakes a running run to notice silence; a stalled run has nothing left to notice, and a
-        // reminder every few minutes would keep every abandoned run's grain in memory (and reactivate it) for ever.
+        // reminder every few minutes would keep every abandoned run's grain active, and activate it after every restart.
         var (_, runId, grain) = await RunScenario.StartRunAsync(fixture.Client);
         Assert.Equal(1, await StallRemindersAsync(runId, expected: 1)); // registered when the run started
 
