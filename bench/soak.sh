@@ -12,7 +12,7 @@ usage() {
 Usage: bench/soak.sh [options]
 
   --minutes N         length of the loaded phase (default 20)
-  --idle-minutes N    how long to watch the idle silo afterwards (default 2)
+  --idle-minutes N    how long to watch the idle silo afterwards (default 22: past the collection age)
   --sim-runs N        concurrent simulator runs (default 50)
   --speed N           the simulator's time compression (default 10)
   --silo-port N --gateway-port N --http-port N --prometheus-port N   ports (defaults 11431, 30420, 8500, 9470)
@@ -23,7 +23,7 @@ TXT
 }
 
 CONFIGURATION=Release
-minutes=20; idle_minutes=2; sim_runs=50; speed=10
+minutes=20; idle_minutes=22; sim_runs=50; speed=10
 silo_port=11431; gateway_port=30420; http_port=8500; prometheus_port=9470; keep_database=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -87,13 +87,25 @@ log "soak: $sim_runs simulator runs for $minutes min (load average $(cut -d' ' -
 SOAK_LOGS="$logs" python3 "$OPTRUNS_ROOT/bench/soak.py" --url "http://127.0.0.1:$http_port" --admin-key "$OPTRUNS_ADMIN_KEY" \
   --minutes "$minutes" --sim-runs "$sim_runs" --speed "$speed" --silo-pid "$silo_pid" --gateway-pid "$gateway_pid" | tee "$logs/bench-soak.out"
 
-# Idle: the load has stopped; run grains deactivate after Orleans' collection age unless something keeps them.
-# The silo's Prometheus listener answers the host name localhost only.
-active() { curl -fsS "http://localhost:$prometheus_port/metrics" 2>/dev/null | awk '/^optruns_runs_active[{ ]/ { n += $NF } END { print n + 0 }'; }
+# Idle: the load has stopped; run grains deactivate after Orleans' collection age (15 min by default; the silo
+# does not change it) unless something keeps them. The silo's Prometheus listener answers the host name localhost only.
+metrics() { curl -fsS "http://localhost:$prometheus_port/metrics" 2>/dev/null; }
+active() { metrics | awk '/^optruns_runs_active[{ ]/ { n += $NF } END { print n + 0 }'; }
+heap() { metrics | awk '/^(dotnet_gc_last_collection_heap_size_bytes|process_runtime_dotnet_gc_heap_size_bytes)[{ ]/ { n += $NF } END { printf "%d", n / 1048576 }'; }
 rss() { awk '/^VmRSS:/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
-log "idle: active run grains and RSS every 30 s for $idle_minutes min"
-echo "idle_s  active_runs  silo_rss_mb  gateway_rss_mb"
-for s in $(seq 0 30 $(( idle_minutes * 60 ))); do
-  [ "$s" = 0 ] || sleep 30
-  printf '%6d %12s %12s %15s\n' "$s" "$(active)" "$(rss "$silo_pid")" "$(rss "$gateway_pid")"
+# A full blocking GC of the silo, when dotnet-gcdump is installed (collecting a heap dump induces one).
+gcdump=$(command -v dotnet-gcdump || echo "$HOME/.dotnet/tools/dotnet-gcdump")
+full_gc() {
+  [ -x "$gcdump" ] || return 0
+  "$gcdump" collect -p "$silo_pid" -o "$logs/bench-soak-silo.gcdump" >/dev/null 2>&1 || true
+  rm -f "$logs/bench-soak-silo.gcdump"
+}
+row() { printf '%6d %12s %12s %13s %15s\n' "$1" "$(active)" "$(rss "$silo_pid")" "$(heap)" "$(rss "$gateway_pid")"; }
+log "idle: active run grains and RSS every 60 s for $idle_minutes min (full GC of the silo at the start and the end: ${gcdump##*/})"
+echo "idle_s  active_runs  silo_rss_mb  silo_heap_mb  gateway_rss_mb"
+full_gc; row 0
+for s in $(seq 60 60 $(( idle_minutes * 60 ))); do
+  sleep 60
+  row "$s"
 done
+full_gc; echo "after a full GC:"; row $(( idle_minutes * 60 ))

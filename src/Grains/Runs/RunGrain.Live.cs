@@ -120,6 +120,13 @@ public sealed partial class RunGrain
             var period = _options.StallAfter < TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : _options.StallAfter;
             await this.RegisterOrUpdateReminder(StallReminder, period, period);
         }
+        else if (run.Status is RunStatus.Stalled && await this.GetReminder(StallReminder) is { } reminder && _run?.Status is RunStatus.Stalled)
+        {
+            // A stalled run has nothing left to notice until its client speaks again (which activates it and starts
+            // the watch anew). Woken every few minutes, an abandoned run's grain would stay active for ever, and be
+            // activated again after every silo restart.
+            await this.UnregisterReminder(reminder);
+        }
 
         await CheckpointAsync(force: true);
     }

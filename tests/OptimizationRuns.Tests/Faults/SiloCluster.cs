@@ -21,6 +21,7 @@ public sealed class SiloCluster : IAsyncDisposable
     private readonly string _clusterId = $"faults-{Guid.NewGuid():N}";
     private readonly List<ServiceProcess> _silos = [];
     private readonly List<(int SiloPort, int GatewayPort)> _ports = [];
+    private readonly List<ServiceProcess> _moreGateways = [];
     private ServiceProcess _gateway = null!;
 
     private SiloCluster()
@@ -52,22 +53,7 @@ public sealed class SiloCluster : IAsyncDisposable
                 cluster._silos.Add(ServiceProcess.Start("Silo", cluster.SiloEnvironment(i)));
             }
 
-            var httpPort = ServiceProcess.FreePort();
-            cluster.Address = new Uri($"http://127.0.0.1:{httpPort}");
-            var environment = new Dictionary<string, string>
-            {
-                ["ASPNETCORE_URLS"] = cluster.Address.ToString().TrimEnd('/'),
-                ["Orleans__Gateways"] = string.Join(',', cluster._ports.Select(p => $"127.0.0.1:{p.GatewayPort}")),
-                ["Orleans__ClusterId"] = cluster._clusterId,
-                ["Orleans__ServiceId"] = cluster._clusterId,
-                ["OPTRUNS_ADMIN_KEY"] = AdminKey,
-            };
-            foreach (var (key, value) in gatewaySettings ?? new Dictionary<string, string>())
-            {
-                environment[key] = value;
-            }
-
-            cluster._gateway = ServiceProcess.Start("Gateway", environment);
+            (cluster._gateway, cluster.Address) = cluster.StartGateway(gatewaySettings);
             await cluster.WaitUntilAsync(silos);
             return cluster;
         }
@@ -76,6 +62,29 @@ public sealed class SiloCluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Starts one more gateway process in front of the same silos (several gateways behind one address), with
+    /// <paramref name="settings"/> added to its environment, and waits until it is ready; it stops with the cluster.
+    /// </summary>
+    public async Task<Uri> StartGatewayAsync(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var (gateway, address) = StartGateway(settings);
+        _moreGateways.Add(gateway);
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (!await IsReadyAsync(http))
+        {
+            if (DateTime.UtcNow > deadline || gateway.HasExited)
+            {
+                throw new InvalidOperationException($"The gateway on {address} did not come up:\n{Tail(gateway.Output)}");
+            }
+
+            await Task.Delay(500);
+        }
+
+        return address;
     }
 
     /// <summary>A client of the gateway that sends <paramref name="key"/> as its bearer token.</summary>
@@ -182,9 +191,40 @@ public sealed class SiloCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var process in _silos.Append(_gateway).OfType<ServiceProcess>())
+        foreach (var process in _silos.Append(_gateway).Concat(_moreGateways).OfType<ServiceProcess>())
         {
             await process.DisposeAsync();
+        }
+    }
+
+    private (ServiceProcess Gateway, Uri Address) StartGateway(IReadOnlyDictionary<string, string>? settings)
+    {
+        var address = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}");
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = address.ToString().TrimEnd('/'),
+            ["Orleans__Gateways"] = string.Join(',', _ports.Select(p => $"127.0.0.1:{p.GatewayPort}")),
+            ["Orleans__ClusterId"] = _clusterId,
+            ["Orleans__ServiceId"] = _clusterId,
+            ["OPTRUNS_ADMIN_KEY"] = AdminKey,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        return (ServiceProcess.Start("Gateway", environment), address);
+    }
+
+    private static async Task<bool> IsReadyAsync(HttpClient http)
+    {
+        try
+        {
+            return (await http.GetAsync("/health/ready")).IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return false; // not listening yet
         }
     }
 

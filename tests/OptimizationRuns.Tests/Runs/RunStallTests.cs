@@ -1,3 +1,4 @@
+using Dapper;
 using OptimizationRuns.Grains.Runs;
 using OptimizationRuns.Tests.Fixtures;
 using Xunit;
@@ -60,6 +61,45 @@ public sealed class RunStallTests(QuickStallClusterFixture fixture) : IClassFixt
         Assert.Equal(RunStatus.Running, resumed.Status);
         Assert.Equal("running", (await RunScenario.ReadStoredAsync(runId)).Status);
         Assert.Equal(["running", "stalled", "running"], await StatusEventsAsync(grain, upTo: resumed.LastEventId));
+    }
+
+    [Fact]
+    public async Task AStalledRunDropsItsStallReminderAndTakesItBackWhenItResumes()
+    {
+        // The reminder wakes a running run to notice silence; a stalled run has nothing left to notice, and a
+        // reminder every few minutes would keep every abandoned run's grain active, and activate it after every restart.
+        var (_, runId, grain) = await RunScenario.StartRunAsync(fixture.Client);
+        Assert.Equal(1, await StallRemindersAsync(runId, expected: 1)); // registered when the run started
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await grain.GetAsync())!.Status != RunStatus.Stalled && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        Assert.Equal(RunStatus.Stalled, (await grain.GetAsync())!.Status);
+        Assert.Equal(0, await StallRemindersAsync(runId, expected: 0));
+
+        await grain.ReportProgressAsync(new RunProgress("searching", Message: "back"));
+        Assert.Equal(1, await StallRemindersAsync(runId, expected: 1));
+    }
+
+    // The reminder follows a status change a moment after the change is answered: waits up to 10 s for the count.
+    private static async Task<int> StallRemindersAsync(Guid runId, int expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            await using var connection = await TestDatabase.OpenServiceAsync();
+            var count = await connection.ExecuteScalarAsync<int>(
+                "SELECT count(*) FROM OrleansRemindersTable WHERE ReminderName = 'stall-watch' AND GrainId LIKE @grain", new { grain = $"%{runId:N}%" });
+            if (count == expected || DateTime.UtcNow > deadline)
+            {
+                return count;
+            }
+
+            await Task.Delay(250);
+        }
     }
 
     /// <summary>The statuses the run's event stream announced, from its start through event <paramref name="upTo"/>.</summary>
