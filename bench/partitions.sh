@@ -6,7 +6,8 @@
 #   2. a run-scoped read (GET /runs/{id}/samples, first page of a random run),
 # then DELETEs of heavy runs (13 iterations × 1,000 samples, the cascade from optimization_runs, one per commit),
 # then 2. again after the deletes (autovacuum off for the samples, so their dead rows stay: the worst case) and
-# after VACUUM. Latencies from pgbench's per-transaction log, one client; medians of the rounds' p50 and p95.
+# after VACUUM. Latencies from pgbench's per-transaction log, one client, prepared statements (as the silo's
+# Max Auto Prepare does; --protocol simple re-plans every statement); medians of the rounds' p50 and p95.
 # The last line printed is one JSON object. Drops its databases at the end.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
@@ -21,11 +22,14 @@ Usage: bench/partitions.sh [options]
   --seconds S         length of one measured round (default 8)
   --repeat N          rounds of each layout per measurement, alternating (default 3)
   --keep-databases    do not drop the two databases at the end
+  --protocol P        pgbench's query mode: prepared (default, as the silo) or simple (planned every time)
+  --no-build          use the silo already built (CONFIGURATION, default Release) for the migrations
 Environment: OPTRUNS_PG_PORT picks the local PostgreSQL. Builds the silo (Release) for its migrations.
 TXT
 }
 
-runs=2000; iterations=5; samples=100; heavy=20; seconds=8; repeat=3; keep=0
+runs=2000; iterations=5; samples=100; heavy=20; seconds=8; repeat=3; keep=0; build=1; protocol=prepared
+CONFIGURATION="${CONFIGURATION:-Release}"
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -36,6 +40,8 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; shift 2 ;;
     --repeat) repeat="$2"; shift 2 ;;
     --keep-databases) keep=1; shift ;;
+    --no-build) build=0; shift ;;
+    --protocol) protocol="$2"; shift 2 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
 done
@@ -51,7 +57,7 @@ cleanup() {
 trap cleanup EXIT
 
 ensure_local_postgres
-build_solution Release
+[ "$build" = 0 ] || build_solution "$CONFIGURATION"
 bin=$(pg_bindir)
 
 # Same rows in both: run ids and trace ids are functions of their numbers. Ordinary runs first, then the heavy ones,
@@ -90,10 +96,10 @@ for l in "${layouts[@]}"; do
   db=${databases[$l]}
   drop_database "$db"; ensure_database "$db"
   export_local_connection_strings "$db"
-  dotnet "$(silo_dll Release)" migrate up >"$work/migrate-$l.log" 2>&1
+  dotnet "$(silo_dll "$CONFIGURATION")" migrate up >"$work/migrate-$l.log" 2>&1
   if [ "$l" = plain ]; then
     steps=$(psql_super -d "$db" -Atc "SELECT count(*) FROM schema_migrations WHERE version >= 14")
-    dotnet "$(silo_dll Release)" migrate down "$steps" >>"$work/migrate-$l.log" 2>&1
+    dotnet "$(silo_dll "$CONFIGURATION")" migrate down "$steps" >>"$work/migrate-$l.log" 2>&1
   fi
   started=$(date +%s)
   load_sql | psql_super -d "$db" -q -v ON_ERROR_STOP=1 >/dev/null
@@ -117,7 +123,7 @@ SQL
 round() {
   local db=$1 script=$2 prefix="$work/log-$RANDOM"
   (cd "$work" && PGPASSWORD="$SERVICE_PASSWORD" PGOPTIONS="-c app.project_id=$project" \
-    "$bin/pgbench" -n -h 127.0.0.1 -p "$OPTRUNS_PG_PORT" -U optruns_service -c 1 -j 1 -T "$seconds" \
+    "$bin/pgbench" -n -h 127.0.0.1 -p "$OPTRUNS_PG_PORT" -U optruns_service -c 1 -j 1 -T "$seconds" -M "$protocol" \
       -f "$script" -l --log-prefix="$prefix" "$db" >/dev/null 2>&1)
   cat "$prefix".* | awk '{ print $3 / 1000 }' | sort -n | awk '{ v[NR] = $1 } END { printf "%.3f %.3f %d\n", v[int(NR * 0.5) + 1], v[int(NR * 0.95) + 1], NR }'
   rm -f "$prefix".*
@@ -162,6 +168,6 @@ done
 measure page_after_vacuum "$work/page.sql"
 log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-json="{\"samples\": $((runs * iterations * samples + heavy * 13000)), \"heavy_runs\": $heavy"
+json="{\"samples\": $((runs * iterations * samples + heavy * 13000)), \"heavy_runs\": $heavy, \"protocol\": \"$protocol\""
 for k in $(printf '%s\n' "${!result[@]}" | sort); do json+=", \"${k//-/_}_ms\": ${result[$k]}"; done
 echo "$json}"
