@@ -83,7 +83,7 @@ public sealed class RunAnalysisQueryPlanTests(IndexUsageDatabase data) : IClassF
         await connection.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await connection.ExecuteAsync("SELECT set_config('app.project_id', @project, true)", new { project = data.ProjectId.ToString() }, transaction);
-        var json = await connection.QuerySingleAsync<string>($"EXPLAIN (FORMAT JSON) {sql}", parameters, transaction);
+        var json = await PartitionNames.ExplainAsync(connection, sql, parameters, transaction);
         return Nodes(JsonDocument.Parse(json).RootElement).ToList();
     }
 

@@ -7,6 +7,7 @@ using OptimizationRuns.Grains.Data;
 using OptimizationRuns.Grains.Runs;
 using OptimizationRuns.Silo.Migrations;
 using OptimizationRuns.Tests.Fixtures;
+using OptimizationRuns.Tests.Schema;
 using Xunit;
 
 namespace OptimizationRuns.Tests.Comparisons;
@@ -74,7 +75,7 @@ public sealed class ComparisonQueryPlanTests(ComparisonPlanDatabase data) : ICla
         await using var connection = new NpgsqlConnection(data.Database.ServiceConnectionString);
         await connection.OpenAsync();
         await using var transaction = await TestDatabase.BeginProjectTransactionAsync(connection, data.ProjectId);
-        return await connection.QuerySingleAsync<string>($"EXPLAIN (FORMAT JSON) {sql}", parameters, transaction);
+        return await PartitionNames.ExplainAsync(connection, sql, parameters, transaction);
     }
 
     private static IEnumerable<JsonElement> PlanNodes(JsonElement element)

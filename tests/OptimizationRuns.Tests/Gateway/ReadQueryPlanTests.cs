@@ -129,7 +129,9 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
     {
         var (sql, parameters) = SampleQueries.PageStatement(
             new SampleQuery { RunId = data.RunId, Success = true, MinScore = 0.5m, After = new SamplePosition(data.RunId, 2, 40) }, 101);
-        await AssertPlanAsync("samples page", sql, parameters, "optimization_samples_pk", ordered: true);
+        // Not asserted in order: the samples are partitioned by run (migration 0014), and here a run can be a sixth of
+        // its partition, where fetching its rows by the key and sorting them is costed cheaper (IndexUsageTests says more).
+        await AssertPlanAsync("samples page", sql, parameters, "optimization_samples_pk", ordered: false);
 
         // One iteration's few samples: the key narrows to them, and sorting what is left costs nothing.
         (sql, parameters) = SampleQueries.PageStatement(

@@ -5,30 +5,22 @@ using Npgsql;
 using OptimizationRuns.Silo.Migrations;
 using OptimizationRuns.Tests.Fixtures;
 using OptimizationRuns.Tests.Operations;
+using OptimizationRuns.Tests.Schema;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace OptimizationRuns.Tests.Migrations;
 
 /// <summary>
-/// The partitioning procedure (migrations/procedures/samples_partitioned_by_run), applied through the migrator as the
-/// next migration, on a populated database: samples move into the hash-partitioned table with every row kept, while a
-/// writer keeps inserting and deleting; its down script brings back the plain table, the same rows and the same catalog.
+/// Migration 0014 (samples hash-partitioned by run_id) on a populated database: samples move into the partitioned
+/// table with every row kept, while a writer keeps inserting and deleting; its down script brings back the plain
+/// table, the same rows and the same catalog.
 /// </summary>
 public sealed class PartitionMigrationTests(ITestOutputHelper output)
 {
-    private static readonly IReadOnlyList<Migration> Before = MigrationCatalog.Load();
-    private static readonly IReadOnlyList<Migration> Through = [.. Before, Procedure()];
-
-    // Read from the checkout (tests run from tests/OptimizationRuns.Tests/bin/<Configuration>/net10.0/).
-    private static Migration Procedure()
-    {
-        var root = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
-        var folder = Path.Combine(root, "migrations", "procedures");
-        return new Migration(Before[^1].Version + 1, "samples_partitioned_by_run",
-            File.ReadAllText(Path.Combine(folder, "samples_partitioned_by_run.up.sql")),
-            File.ReadAllText(Path.Combine(folder, "samples_partitioned_by_run.down.sql")));
-    }
+    private const int PartitionVersion = 14;
+    private static readonly IReadOnlyList<Migration> Through = MigrationCatalog.Load().Where(m => m.Version <= PartitionVersion).ToList();
+    private static readonly IReadOnlyList<Migration> Before = Through.Where(m => m.Version < PartitionVersion).ToList();
 
     [Fact]
     public async Task APopulatedDatabaseIsPartitionedWithEveryRowKeptAndDownRestoresThePlainTable()
@@ -57,6 +49,82 @@ public sealed class PartitionMigrationTests(ITestOutputHelper output)
 
         Assert.Equal(counts, await CountAllAsync(database, projects));
         Assert.Equal(plainCatalog, await CatalogSnapshot.TakeAsync(database.OwnerConnectionString));
+        Assert.Equal("r", await connection.ExecuteScalarAsync<string>("SELECT relkind::text FROM pg_class WHERE oid = 'optimization_samples'::regclass"));
+
+        Assert.Equal(1, await new Migrator(database.OwnerConnectionString, Through, NullLogger.Instance).UpAsync(CancellationToken.None));
+
+        Assert.Equal(counts, await CountAllAsync(database, projects));
+        Assert.Equal(16, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM pg_inherits WHERE inhparent = 'optimization_samples'::regclass"));
+    }
+
+    [Fact]
+    public async Task EachProjectSeesOnlyItsSamplesThroughTheParentAndNoPartitionDirectly()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        await new Migrator(database.OwnerConnectionString, Through, NullLogger.Instance).UpAsync(CancellationToken.None);
+        var mine = await TrackedData.AddProjectAsync(database.OwnerConnectionString, runs: 20, iterations: 2, samples: 10);
+        var theirs = await TrackedData.AddProjectAsync(database.OwnerConnectionString, runs: 20, iterations: 2, samples: 10);
+        await using var owner = await database.OpenOwnerAsync();
+        var partitions = (await owner.QueryAsync<string>(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'optimization_samples'::regclass ORDER BY 1")).ToList();
+        Assert.Equal(16, partitions.Count);
+        // Every partition carries the parent's policy, so no partition is a table without row-level security.
+        Assert.Equal(16, await owner.ExecuteScalarAsync<int>("""
+            SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            JOIN pg_policies p ON p.tablename = c.relname AND p.policyname = 'project_isolation'
+            JOIN pg_policies parent ON parent.tablename = 'optimization_samples' AND parent.policyname = 'project_isolation'
+            WHERE i.inhparent = 'optimization_samples'::regclass AND c.relrowsecurity
+              AND p.qual = parent.qual AND p.with_check = parent.with_check
+            """));
+
+        await using var service = new NpgsqlConnection(database.ServiceConnectionString);
+        await service.OpenAsync();
+        await using (var transaction = await TestDatabase.BeginProjectTransactionAsync(service, mine))
+        {
+            var seen = await service.QuerySingleAsync<(long Rows, long Others, long Partitions)>("""
+                SELECT count(*), count(*) FILTER (WHERE project_id <> @mine), count(DISTINCT tableoid) FROM optimization_samples
+                """, new { mine }, transaction);
+            Assert.Equal((20L * 2 * 10, 0L), (seen.Rows, seen.Others));
+            Assert.True(seen.Partitions > 1, "the project's runs are spread over several partitions");
+        }
+
+        foreach (var partition in partitions)
+        {
+            await using var transaction = await TestDatabase.BeginProjectTransactionAsync(service, mine);
+            var read = await Assert.ThrowsAsync<PostgresException>(() => service.ExecuteScalarAsync<long>($"SELECT count(*) FROM {partition}", transaction: transaction));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, read.SqlState);
+        }
+
+        await using (var transaction = await TestDatabase.BeginProjectTransactionAsync(service, theirs))
+        {
+            var write = await Assert.ThrowsAsync<PostgresException>(() => service.ExecuteAsync(
+                $"DELETE FROM {partitions[0]}", transaction: transaction));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, write.SqlState);
+        }
+
+        Assert.Equal(20L * 2 * 10, (await TrackedData.CountAsync(database.ServiceConnectionString, theirs)).Samples);
+    }
+
+    [Fact]
+    public async Task ASampleWrittenTwiceIsRefusedByTheRunsKey()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        await new Migrator(database.OwnerConnectionString, Through, NullLogger.Instance).UpAsync(CancellationToken.None);
+        var projectId = await TrackedData.AddProjectAsync(database.OwnerConnectionString, runs: 3, iterations: 1, samples: 5);
+        var before = await TrackedData.CountAsync(database.ServiceConnectionString, projectId);
+
+        await using var service = new NpgsqlConnection(database.ServiceConnectionString);
+        await service.OpenAsync();
+        await using var transaction = await TestDatabase.BeginProjectTransactionAsync(service, projectId);
+        var error = await Assert.ThrowsAsync<PostgresException>(() => service.ExecuteAsync("""
+            INSERT INTO optimization_samples (run_id, project_id, iteration, sample_index, score)
+            SELECT run_id, project_id, iteration, sample_index, 0.5 FROM optimization_samples ORDER BY run_id LIMIT 1
+            """, transaction: transaction));
+        await transaction.RollbackAsync();
+
+        Assert.Equal(PostgresErrorCodes.UniqueViolation, error.SqlState);
+        Assert.Equal("optimization_samples_pk", await PartitionNames.RootConstraintAsync(service, error.TableName, error.ConstraintName));
+        Assert.Equal(before, await TrackedData.CountAsync(database.ServiceConnectionString, projectId));
     }
 
     [Fact]

@@ -31,11 +31,13 @@ public sealed class ServicePlan : IAsyncDisposable
         return new ServicePlan(connection, transaction);
     }
 
-    /// <summary>The plan of <paramref name="sql"/> (EXPLAIN, ordinary planner settings) with these parameter values.</summary>
+    /// <summary>
+    /// The plan of <paramref name="sql"/> (EXPLAIN, ordinary planner settings) with these parameter values, partitions
+    /// named by their partitioned table and index (<see cref="PartitionNames"/>).
+    /// </summary>
     public async Task<Plan> ExplainAsync(string sql, object? parameters = null)
     {
-        var json = await Connection.QuerySingleAsync<string>(
-            new CommandDefinition($"EXPLAIN (FORMAT JSON) {sql}", parameters, Transaction));
+        var json = await PartitionNames.ExplainAsync(Connection, sql, parameters, Transaction);
         return new Plan(json, Plan.NodesOf(JsonDocument.Parse(json).RootElement).ToList());
     }
 

@@ -1,5 +1,5 @@
 -- optruns:no-transaction
--- Undoes samples_partitioned_by_run.up.sql: optimization_samples back to one plain table, online, the same way up went (a table built beside,
+-- Undoes 0014: optimization_samples back to one plain table, online, the same way up went (a table built beside,
 -- writes mirrored by triggers, rows copied a few runs per transaction, one short swap). Safe to run again.
 
 DO $$

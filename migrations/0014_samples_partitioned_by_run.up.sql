@@ -1,9 +1,9 @@
 -- optruns:no-transaction
--- An online procedure, not (yet) a numbered migration: optimization_samples becomes hash-partitioned by run_id
--- (16 partitions). Run as the owner with `psql -v ON_ERROR_STOP=1 -f` (no psql meta-commands; each statement
--- commits by itself), or as a migration: it is written as one, marker and all, and
--- tests/…/Migrations/PartitionMigrationTests.cs applies it through the migrator. docs/operations.md says what
--- adopting it as a migration still needs.
+-- 0014 — optimization_samples becomes hash-partitioned by run_id (16 partitions), online: a populated table is
+-- rebuilt beside itself while writes go on, and only a short final swap locks it (below). On a fresh database every
+-- step is instant. Outside a transaction (the marker above), so each statement commits by itself; every step checks
+-- what is already done, so a migration stopped part-way completes when run again. By hand, as the owner:
+-- `psql -v ON_ERROR_STOP=1 -f` this file (no psql meta-commands) — but then `migrate` does not record it.
 --
 -- Why by run and not by time: docs/operations.md ("Partitioned samples") and BENCHMARKS.md ("Scale and operations").
 -- In short: a unique key of a partitioned table must contain the partition key, so partitions by the sample's time
@@ -15,8 +15,16 @@
 -- How, without a long exclusive lock on a large table: the partitioned table is built beside the old one, triggers
 -- mirror every write made meanwhile, the existing rows are copied a few runs per transaction (the runs of a batch
 -- locked FOR KEY SHARE, so a concurrent DELETE of one of them waits for that batch instead of racing it), and one
--- short transaction swaps the names. Outside a transaction (the marker above), so each step commits by itself;
--- every step checks what is already done, so a migration stopped part-way completes when run again.
+-- short transaction swaps the names.
+--
+-- Row-level security: the parent keeps its policy, which is what applies to every read and write through it; each
+-- partition gets RLS and the same policy too, and the service role has no grant on any partition, so naming a
+-- partition directly is refused rather than a way around the parent's policy.
+--
+-- For later migrations: each partition's indexes carry its own names (optimization_samples_p06_pkey, …; a duplicate
+-- sample is reported against the partition's key, whose parent is optimization_samples_pk), and CREATE INDEX
+-- CONCURRENTLY does not run on a partitioned table: build it ON ONLY the parent, CONCURRENTLY on each partition, then
+-- ALTER INDEX … ATTACH PARTITION each one.
 
 -- 1. The partitioned table, empty: same columns, defaults, checks (LIKE keeps their names), keys and indexes.
 -- Each step below does nothing once the swap is done (optimization_samples_by_run is gone then).
@@ -46,6 +54,13 @@ BEGIN
         -- The service role reaches the rows through the parent only (under its policy), never a partition.
         GRANT SELECT, INSERT, UPDATE, DELETE ON optimization_samples_by_run TO optruns_service;
     END IF;
+    FOR r IN 0..15 LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = format('optimization_samples_p%s', lpad(r::text, 2, '0'))::regclass) THEN
+            EXECUTE format('ALTER TABLE optimization_samples_p%s ENABLE ROW LEVEL SECURITY', lpad(r::text, 2, '0'));
+            EXECUTE format('CREATE POLICY project_isolation ON optimization_samples_p%s
+                            USING (project_id = app_current_project()) WITH CHECK (project_id = app_current_project())', lpad(r::text, 2, '0'));
+        END IF;
+    END LOOP;
 END
 $$;
 
@@ -132,7 +147,7 @@ BEGIN
     ALTER INDEX optimization_samples_by_run_trace_idx RENAME TO optimization_samples_trace_idx;
     ALTER INDEX optimization_samples_by_run_examples_idx RENAME TO optimization_samples_examples_idx;
     ALTER INDEX optimization_samples_by_run_unnamed_examples_idx RENAME TO optimization_samples_unnamed_examples_idx;
-    COMMENT ON TABLE optimization_samples IS 'hash-partitioned by run_id, 16 partitions (migrations/procedures/samples_partitioned_by_run)';
+    COMMENT ON TABLE optimization_samples IS 'hash-partitioned by run_id, 16 partitions (migration 0014; docs/operations.md, "Partitioned samples")';
     COMMENT ON INDEX optimization_samples_pk IS 'GET /runs/{id}/samples keyset (iteration, sample_index); retry identity';
     COMMENT ON CONSTRAINT optimization_samples_iteration_fk ON optimization_samples IS 'cascade: iteration → samples';
     COMMENT ON INDEX optimization_samples_trace_idx IS 'GET /traces/{traceId}/samples';
