@@ -164,7 +164,9 @@ public sealed partial class RunGrain
             live.State.LastHeartbeatAt = StoredNow();
         }
 
-        var batch = _ledger.Plan(writes, run, live.State.LastHeartbeatAt);
+        // Every commit carries the progress accepted since the last one (RunGrain.Progress.cs).
+        var (unsaved, progressVersion) = (_unsavedProgress, _progressVersion);
+        var batch = _ledger.Plan(writes, run, live.State.LastHeartbeatAt, unsaved);
         using var activity = StartCommitActivity(writes, batch);
         var started = Stopwatch.GetTimestamp();
         try
@@ -176,6 +178,7 @@ public sealed partial class RunGrain
             RunTelemetry.IterationsCommitted.Add(batch.Iterations.Count);
             _ledger.Apply(batch, writes);
             _run = committed;
+            ProgressCommitted(progressVersion);
             _liveDirty = true;
             PublishCommitted(run, committed, batch);
             RunTelemetry.BufferedSamples.Add(-batch.Samples.Count);

@@ -43,6 +43,12 @@ public static class RunTelemetry
     public static readonly UpDownCounter<long> ActiveRuns =
         Meter.CreateUpDownCounter<long>("optruns.runs.active", "{grain}", "Run grains active in this silo");
 
+    public static readonly Counter<long> ProgressReports =
+        Meter.CreateCounter<long>("optruns.progress.reports", "{report}", "Progress reports and heartbeats accepted");
+
+    public static readonly Counter<long> ProgressWrites =
+        Meter.CreateCounter<long>("optruns.progress.writes", "{commit}", "Commits made only to store coalesced progress");
+
     public const string ProjectIdTag = "optruns.project_id";
     public const string RunIdTag = "optruns.run_id";
     public const string IterationTag = "optruns.iteration";
