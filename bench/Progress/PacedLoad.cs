@@ -53,20 +53,22 @@ public sealed class PacedLoad(ProgressApi api, ProgressOptions options, IReadOnl
     private async Task ProgressWorkerAsync(Guid runId, int worker, bool bareHeartbeat, long start, double offset, long end, PhaseLoad load, CancellationToken cancellationToken)
     {
         var step = 0;
-        for (var due = start + Seconds(offset); due < end && !cancellationToken.IsCancellationRequested; due += Seconds(options.IntervalSeconds))
+        for (var due = start + Seconds(offset); Continues(due, end, cancellationToken); due += Seconds(options.IntervalSeconds))
         {
             await DelayUntilAsync(due, cancellationToken);
             step++;
             var body = bareHeartbeat ? "{}"u8.ToArray() : Encoding.UTF8.GetBytes(
                 $$"""{"phase":"searching","currentIteration":{{step / 10}},"message":"worker {{worker}}: example {{step}} of the minibatch"}""");
+            var sent = Stopwatch.GetTimestamp();
             var status = await CallAsync(() => api.ReportProgressAsync(runId, body, cancellationToken));
             load.Record(load.Progress, due, status);
+            load.Record(load.ProgressService, sent, status);
         }
     }
 
     private async Task SampleWorkerAsync(int run, long start, double offset, double interval, long end, PhaseLoad load, CancellationToken cancellationToken)
     {
-        for (var due = start + Seconds(offset); due < end && !cancellationToken.IsCancellationRequested; due += Seconds(interval))
+        for (var due = start + Seconds(offset); Continues(due, end, cancellationToken); due += Seconds(interval))
         {
             await DelayUntilAsync(due, cancellationToken);
             var batch = _nextSampleBatch[run]++;
@@ -113,6 +115,11 @@ public sealed class PacedLoad(ProgressApi api, ProgressOptions options, IReadOnl
         }
     }
 
+    // A call due before the end is sent, unless the end has passed already: a worker that fell behind its schedule
+    // does not stretch the phase (what it did not send counts as a rate not reached).
+    private static bool Continues(long due, long end, CancellationToken cancellationToken) =>
+        due < end && Stopwatch.GetTimestamp() < end && !cancellationToken.IsCancellationRequested;
+
     private static long Seconds(double seconds) => (long)(seconds * Stopwatch.Frequency);
 
     private static async Task DelayUntilAsync(long due, CancellationToken cancellationToken)
@@ -129,6 +136,9 @@ public sealed class PacedLoad(ProgressApi api, ProgressOptions options, IReadOnl
 public sealed class PhaseLoad
 {
     public ConcurrentQueue<double> Progress { get; } = new();
+
+    /// <summary>Progress latencies from when each call was sent (the time in the HTTP client's queue, the gateway and the grain).</summary>
+    public ConcurrentQueue<double> ProgressService { get; } = new();
 
     public ConcurrentQueue<double> Samples { get; } = new();
 

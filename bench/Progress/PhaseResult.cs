@@ -48,7 +48,7 @@ public sealed record PhaseResult(string Name, PhaseLoad Load, PhaseUse Cpu, Data
         var failures = Load.Failures.IsEmpty ? "none" : string.Join(", ", Load.Failures.Select(f => $"{f.Value} × {(f.Key == 0 ? "no answer" : f.Key.ToString())}"));
         return $"""
             {Name,-9} {Updates,8:N0} reports ({UpdatesPerSecond:N0}/s), {Load.SamplesAcknowledged,8:N0} samples ({SamplesPerSecond:N0}/s) in {Load.Seconds:0.0} s; not 200: {failures}
-                      report ack p50 {P50:0.0} p95 {P95:0.0} p99 {P99:0.0} ms; sample batch ack p99 {PhaseLoad.Percentile(Load.Samples, 0.99):0.0} ms
+                      report ack p50 {P50:0.0} p95 {P95:0.0} p99 {P99:0.0} ms from when due, p50 {PhaseLoad.Percentile(Load.ProgressService, 0.50):0.0} p99 {PhaseLoad.Percentile(Load.ProgressService, 0.99):0.0} ms from when sent; sample batch ack p99 {PhaseLoad.Percentile(Load.Samples, 0.99):0.0} ms
                       database: {Written.RunUpdates:N0} run-row updates, {Written.StateUpdates:N0} grain-state updates, {Written.SampleInserts:N0} sample rows, {Written.Commits:N0} transactions
                       cpu s: gateway {Cpu.Gateway:0.0} · silo {Cpu.Parts.Silo:0.0} · pg backends {Cpu.Parts.Backends:0.0} · pg background {Cpu.Parts.Background:0.0} · load generator {Cpu.Parts.Client:0.0} · other processes {Cpu.Other:0.0}; machine busy {(Cpu.Parts.Total > 0 ? Cpu.Parts.Busy / Cpu.Parts.Total : 0):P0}; load {LoadAverage}
             """;
@@ -67,6 +67,8 @@ public sealed record PhaseResult(string Name, PhaseLoad Load, PhaseUse Cpu, Data
             ["ack_p50_ms"] = Round(P50),
             ["ack_p95_ms"] = Round(P95),
             ["ack_p99_ms"] = Round(P99),
+            ["sent_ack_p50_ms"] = Round(PhaseLoad.Percentile(Load.ProgressService, 0.50)),
+            ["sent_ack_p99_ms"] = Round(PhaseLoad.Percentile(Load.ProgressService, 0.99)),
             ["sample_ack_p99_ms"] = Round(PhaseLoad.Percentile(Load.Samples, 0.99)),
             ["failures"] = Load.Failures.Values.Sum(),
             ["run_row_updates"] = Written.RunUpdates,

@@ -64,10 +64,20 @@ using (var gate = new SemaphoreSlim(32))
         {
             var runId = await api.CreateRunAsync($"bench-progress-{i:D4}", ct);
             var watch = await api.WatchAsync(runId, ct);
-            var status = await api.ReportProgressAsync(runId, """{"phase":"bootstrapping","message":"bootstrapping demos"}"""u8.ToArray(), ct);
-            if ((int)status != 200)
+            for (var attempt = 1; ; attempt++)
             {
-                throw new InvalidOperationException($"the first report of run {runId} was answered {(int)status}");
+                var status = await api.ReportProgressAsync(runId, """{"phase":"bootstrapping","message":"bootstrapping demos"}"""u8.ToArray(), ct);
+                if ((int)status == 200)
+                {
+                    break;
+                }
+
+                if (attempt == 30)
+                {
+                    throw new InvalidOperationException($"the first report of run {runId} was answered {(int)status}");
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
             }
 
             lock (runs)

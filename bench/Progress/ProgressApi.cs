@@ -20,8 +20,8 @@ public sealed class ProgressApi : IDisposable
     {
         using var admin = new HttpClient { BaseAddress = new Uri(url) };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
-        var project = await ReadAsync(await admin.PostAsJsonAsync("/api/projects", new { name = $"bench-progress-{Guid.NewGuid():N}" }, cancellationToken), cancellationToken);
-        var key = await ReadAsync(await admin.PostAsJsonAsync($"/api/projects/{project.GetProperty("id").GetGuid()}/api-keys", new { name = "bench-progress" }, cancellationToken), cancellationToken);
+        var project = await ReadAsync(() => admin.PostAsJsonAsync("/api/projects", new { name = $"bench-progress-{Guid.NewGuid():N}" }, cancellationToken), cancellationToken);
+        var key = await ReadAsync(() => admin.PostAsJsonAsync($"/api/projects/{project.GetProperty("id").GetGuid()}/api-keys", new { name = "bench-progress" }, cancellationToken), cancellationToken);
         HttpClient Client(int perServer)
         {
             var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = perServer, PooledConnectionLifetime = TimeSpan.FromMinutes(30) })
@@ -39,7 +39,7 @@ public sealed class ProgressApi : IDisposable
     public async Task<Guid> CreateRunAsync(string name, CancellationToken cancellationToken)
     {
         var body = $$"""{"runName":"{{name}}","optimizerType":"miprov2","config":{"auto":"heavy","num_threads":8},"totalIterations":50}""";
-        var run = await ReadAsync(await _writes.PostAsync("/api/optimization/runs", Content(Encoding.UTF8.GetBytes(body)), cancellationToken), cancellationToken);
+        var run = await ReadAsync(() => _writes.PostAsync("/api/optimization/runs", Content(Encoding.UTF8.GetBytes(body)), cancellationToken), cancellationToken);
         return run.GetProperty("id").GetGuid();
     }
 
@@ -52,11 +52,8 @@ public sealed class ProgressApi : IDisposable
 
     public async Task CompleteAsync(Guid runId, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Patch, $"/api/optimization/runs/{runId}")
-        {
-            Content = Content("""{"status":"completed","finalScore":0.5}"""u8.ToArray()),
-        };
-        await ReadAsync(await _writes.SendAsync(request, cancellationToken), cancellationToken);
+        await ReadAsync(() => _writes.PatchAsync($"/api/optimization/runs/{runId}", Content("""{"status":"completed","finalScore":0.5}"""u8.ToArray()), cancellationToken),
+            cancellationToken);
     }
 
     /// <summary>Opens the run's event stream; answers once its headers arrived, with the task that reads it to its end.</summary>
@@ -120,17 +117,24 @@ public sealed class ProgressApi : IDisposable
         return content;
     }
 
-    private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    // Setup and teardown calls are retried while the system answers 503 or 429 (a cold, loaded machine does at first).
+    private static async Task<JsonElement> ReadAsync(Func<Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
     {
-        using (response)
+        for (var attempt = 1; ; attempt++)
         {
+            using var response = await send();
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode)
+            if (response.IsSuccessStatusCode)
+            {
+                return JsonDocument.Parse(text).RootElement.Clone();
+            }
+
+            if (attempt == 30 || response.StatusCode is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests))
             {
                 throw new HttpRequestException($"{(int)response.StatusCode} {response.RequestMessage?.RequestUri}: {text}");
             }
 
-            return JsonDocument.Parse(text).RootElement.Clone();
+            await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), cancellationToken);
         }
     }
 
