@@ -81,16 +81,22 @@ public sealed partial class RunGrain
         _progressTimer.Change(_options.ProgressWritePeriod, Timeout.InfiniteTimeSpan);
     }
 
-    private async Task OnProgressTimerAsync()
+    private Task OnProgressTimerAsync()
     {
         _progressWriteDue = false;
+        return TryWriteUnsavedProgressAsync();
+    }
+
+    // Timers and deactivation have no caller to answer: a failure is logged; the progress stays unsaved, and the
+    // next report or commit tries again (after a deactivation, the workers' next reports bring it back).
+    private async Task TryWriteUnsavedProgressAsync()
+    {
         try
         {
             await WriteUnsavedProgressAsync();
         }
         catch (Exception ex)
         {
-            // A timer has no caller to answer: the progress stays unsaved, and the next report or commit tries again.
             logger.LogWarning(ex, "Run {RunId}: could not write its progress", _runId);
         }
     }

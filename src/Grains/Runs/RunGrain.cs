@@ -63,7 +63,7 @@ public sealed partial class RunGrain(
     {
         // Every acknowledged sample, iteration and status is committed already; this commits what is still queued
         // and the progress accepted since the last commit.
-        await WriteUnsavedProgressAsync();
+        await TryWriteUnsavedProgressAsync();
         await DrainAsync();
         await CheckpointAsync();
         Telemetry.RunTelemetry.ActiveRuns.Add(-1);

@@ -89,6 +89,8 @@ public sealed class ProgressApiTests(GatewayFixture fixture)
             Assert.Equal(ids.Count, ids.Distinct().Count());
             // Every acknowledged report was published, between the two status changes.
             Assert.Equal(acknowledged, events.Count(e => e.EventType == "progress"));
+            // The completion is the last word: no report is published after it (a report committed together with the
+            // completion used to publish its progress event after the commit's status event).
             Assert.Equal("status", events[^1].EventType);
             Assert.Equal("status", events[0].EventType);
         }
