@@ -69,8 +69,14 @@ public sealed class CpuMeter(IReadOnlyList<int> siloPids, int? gatewayPid, strin
             counters.WalBytes, counters.Commits);
     }
 
-    private static double ProcessSeconds(int pid)
+    /// <summary>CPU seconds (user + system) the process has used; 0 when it is unknown or gone.</summary>
+    public static double ProcessSeconds(int? pid)
     {
+        if (pid is null)
+        {
+            return 0;
+        }
+
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");

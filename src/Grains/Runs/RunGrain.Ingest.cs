@@ -164,7 +164,9 @@ public sealed partial class RunGrain
             live.State.LastHeartbeatAt = StoredNow();
         }
 
-        var batch = _ledger.Plan(writes, run, live.State.LastHeartbeatAt);
+        // Every commit carries the progress accepted since the last one (RunGrain.Progress.cs).
+        var (unsaved, progressVersion) = (_unsavedProgress, _progressVersion);
+        var batch = _ledger.Plan(writes, run, live.State.LastHeartbeatAt, unsaved);
         using var activity = StartCommitActivity(writes, batch);
         var started = Stopwatch.GetTimestamp();
         try
@@ -177,6 +179,7 @@ public sealed partial class RunGrain
             _ledger.Apply(batch, writes);
             _run = committed;
             CountStatus();
+            ProgressCommitted(progressVersion);
             _liveDirty = true;
             PublishCommitted(run, committed, batch);
             RunTelemetry.BufferedSamples.Add(-batch.Samples.Count);

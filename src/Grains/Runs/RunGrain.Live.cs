@@ -93,7 +93,9 @@ public sealed partial class RunGrain
     {
         _stallTimer?.Dispose();
         _checkpointTimer?.Dispose();
-        _stallTimer = _checkpointTimer = null;
+        _progressTimer?.Dispose();
+        _stallTimer = _checkpointTimer = _progressTimer = null;
+        _progressWriteDue = false;
         if (await this.GetReminder(StallReminder) is { } reminder)
         {
             await this.UnregisterReminder(reminder);

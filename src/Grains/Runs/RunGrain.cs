@@ -9,7 +9,8 @@ namespace OptimizationRuns.Grains.Runs;
 /// One optimization run: live state in memory, durable rows in PostgreSQL. Keyed by the run id with the
 /// project id as key extension, so every statement it runs is scoped to that project. The grain is the only writer
 /// of its run's rows: every change (patch, progress, stall, iterations, samples) is a write in one ordered queue,
-/// committed in groups (RunGrain.Ingest.cs); the live side (events, stalls, checkpoints) is RunGrain.Live.cs.
+/// committed in groups (RunGrain.Ingest.cs); progress is coalesced in memory and written with the next commit or after a
+/// short period (RunGrain.Progress.cs); the live side (events, stalls, checkpoints) is RunGrain.Live.cs.
 /// </summary>
 /// <remarks>
 /// Reentrant: while one call waits for its group commit, others may add to the next one. Between awaits the grain
@@ -62,7 +63,9 @@ public sealed partial class RunGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Everything acknowledged is committed already; this commits what is still queued.
+        // Every acknowledged sample, iteration and status is committed already; this commits what is still queued
+        // and the progress accepted since the last commit.
+        await TryWriteUnsavedProgressAsync();
         await DrainAsync();
         await CheckpointAsync();
         Telemetry.RunTelemetry.ActiveRuns.Add(-1);
@@ -165,6 +168,7 @@ public sealed partial class RunGrain(
             await runs.DeleteAsync(_projectId, _runId, cancellationToken);
             _run = null;
             CountStatus();
+            _unsavedProgress = null;
             await StopLiveTimersAsync();
             await live.ClearStateAsync();
             logger.LogInformation("Run {RunId} of project {ProjectId} deleted", _runId, _projectId);
@@ -174,29 +178,6 @@ public sealed partial class RunGrain(
         {
             _deleting = false;
         }
-    }
-
-    /// <inheritdoc />
-    public async Task<RunSnapshot> ReportProgressAsync(RunProgress progress, CancellationToken cancellationToken = default)
-    {
-        RunRules.Validate(progress);
-        RequireWritable();
-        var run = RequireRun();
-        live.State.LastHeartbeatAt = StoredNow();
-        _liveDirty = true;
-        var changesRow = (progress.Phase is not null && progress.Phase != run.Phase)
-            || (progress.Message is not null && progress.Message != run.Message)
-            || progress.CurrentIteration > (run.CurrentIteration ?? -1)
-            || (progress.TotalIterations is { } total && total != run.TotalIterations)
-            || AcceptedStatus is RunStatus.Pending or RunStatus.Stalled;
-        if (changesRow)
-        {
-            await WriteAsync(new RunWrite { Progress = progress });
-        }
-
-        run = RequireRun();
-        _events.Publish(RunEventKind.Progress, new ProgressEvent(run.Phase, run.CurrentIteration, run.TotalIterations, run.Message));
-        return Snapshot();
     }
 
     private RunSnapshot RequireRun() => _run ?? throw new RunNotFoundException(_runId);
@@ -241,10 +222,10 @@ public sealed partial class RunGrain(
         _ => false,
     };
 
-    // The row as committed, plus what only the live grain knows.
+    // The row as committed, plus what only the live grain knows (the progress not yet written among it).
     private RunSnapshot Snapshot()
     {
-        var run = RequireRun();
+        var run = _unsavedProgress is { } progress ? RunLedger.WithProgress(RequireRun(), progress) : RequireRun();
         var (p50, p95) = IngestLoaded ? _ledger.Percentiles : (run.P50LatencyMs, run.P95LatencyMs);
         return run with
         {

@@ -155,12 +155,21 @@ public sealed class RunLedger
         }
     }
 
-    /// <summary>The rows, totals and run row of one commit of <paramref name="writes"/>, on top of <paramref name="run"/> as committed.</summary>
-    public IngestBatch Plan(IReadOnlyList<PendingWrite> writes, RunSnapshot run, DateTimeOffset? lastHeartbeatAt)
+    /// <summary>
+    /// The rows, totals and run row of one commit of <paramref name="writes"/>, on top of <paramref name="run"/> as
+    /// committed and the <paramref name="unsavedProgress"/> accepted since (which never changes the status).
+    /// </summary>
+    public IngestBatch Plan(IReadOnlyList<PendingWrite> writes, RunSnapshot run, DateTimeOffset? lastHeartbeatAt, RunProgress? unsavedProgress = null)
     {
         var batch = new IngestBatch { Run = run, Latency = _latency.Clone() };
         var runTotals = RunTotals;
         var target = run;
+        if (unsavedProgress is not null)
+        {
+            batch.PatchesRun |= ChangesTotal(target, unsavedProgress);
+            target = WithProgress(target, unsavedProgress);
+        }
+
         foreach (var write in writes)
         {
             switch (write)
@@ -284,14 +293,8 @@ public sealed class RunLedger
 
         if (change.Progress is { } p)
         {
-            batch.PatchesRun |= p.TotalIterations is not null && p.TotalIterations != run.TotalIterations;
-            run = Wake(run, batch, "first heartbeat", "heartbeat resumed") with
-            {
-                Phase = p.Phase ?? run.Phase,
-                Message = p.Message ?? run.Message,
-                CurrentIteration = Max(run.CurrentIteration, p.CurrentIteration),
-                TotalIterations = p.TotalIterations ?? run.TotalIterations,
-            };
+            batch.PatchesRun |= ChangesTotal(run, p);
+            run = WithProgress(Wake(run, batch, "first heartbeat", "heartbeat resumed"), p);
         }
 
         if (change.Transition is { } t)
@@ -313,6 +316,26 @@ public sealed class RunLedger
 
         return run;
     }
+
+    /// <summary>The run as <paramref name="progress"/> leaves it: the fields it names replaced, the current iteration never lowered.</summary>
+    public static RunSnapshot WithProgress(RunSnapshot run, RunProgress progress) => run with
+    {
+        Phase = progress.Phase ?? run.Phase,
+        Message = progress.Message ?? run.Message,
+        CurrentIteration = Max(run.CurrentIteration, progress.CurrentIteration),
+        TotalIterations = progress.TotalIterations ?? run.TotalIterations,
+    };
+
+    /// <summary>Two progress reports as one: the later one's fields where it names them, the higher current iteration.</summary>
+    public static RunProgress Merge(RunProgress? earlier, RunProgress later) => earlier is null ? later : new RunProgress(
+        later.Phase ?? earlier.Phase,
+        Max(earlier.CurrentIteration, later.CurrentIteration),
+        later.TotalIterations ?? earlier.TotalIterations,
+        later.Message ?? earlier.Message);
+
+    // The total is a patched column (the progress columns are written with every commit).
+    private static bool ChangesTotal(RunSnapshot run, RunProgress progress) =>
+        progress.TotalIterations is not null && progress.TotalIterations != run.TotalIterations;
 
     private static int? Max(int? a, int? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
 }

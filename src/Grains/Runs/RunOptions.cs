@@ -21,6 +21,12 @@ public sealed class RunOptions
     /// <summary>Live events a run keeps for reconnecting watchers.</summary>
     public int EventsKept { get; set; } = 1_000;
 
+    /// <summary>
+    /// Progress accepted without a commit is written at most this long after it was acknowledged (sooner with any
+    /// other commit of the run): the most a silo crash loses of it, and at most one write per period per run.
+    /// </summary>
+    public TimeSpan ProgressWritePeriod { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often dirty live state (heartbeat) is checkpointed to grain storage.</summary>
     public TimeSpan CheckpointPeriod { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -51,6 +51,11 @@ public static class RunTelemetry
 
     /// <summary>The tag of <see cref="RunsByStatus"/> and <see cref="StatusChanges"/>: the status's API name.</summary>
     public const string StatusTag = "status";
+    public static readonly Counter<long> ProgressReports =
+        Meter.CreateCounter<long>("optruns.progress.reports", "{report}", "Progress reports and heartbeats accepted");
+
+    public static readonly Counter<long> ProgressWrites =
+        Meter.CreateCounter<long>("optruns.progress.writes", "{commit}", "Commits made only to store coalesced progress");
 
     public const string ProjectIdTag = "optruns.project_id";
     public const string RunIdTag = "optruns.run_id";

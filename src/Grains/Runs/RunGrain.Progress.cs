@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Logging;
+using OptimizationRuns.Grains.Telemetry;
+
+namespace OptimizationRuns.Grains.Runs;
+
+// Progress and heartbeats: accepted in memory and coalesced into few row writes.
+//
+// A progress report is not a sample: it carries no result of record, each one supersedes the last, and workers send
+// it again and again (8 workers a second per run is ordinary). So an acknowledged progress report is live at once
+// (reads and watchers see it) but durable only with the next commit of the run, or at most ProgressWritePeriod
+// later: one row write per period per run, however many reports arrive. A silo that dies (kill -9) loses at most
+// the last period's phase, message and current iteration of its runs, and the workers' next report restores them.
+// A graceful deactivation writes them first. What must not be lost stays durable before its answer: a report that
+// changes the status (the first heartbeat of a pending run, a stalled run's resumption) waits for its commit, as
+// samples, iterations and transitions do.
+public sealed partial class RunGrain
+{
+    // Accepted but not yet committed; merged into every commit. Versioned, so a report accepted while a commit is
+    // under way stays unsaved until a later commit carries it.
+    private RunProgress? _unsavedProgress;
+    private long _progressVersion;
+    private IGrainTimer? _progressTimer;
+    private bool _progressWriteDue;
+
+    /// <inheritdoc />
+    public async Task<RunSnapshot> ReportProgressAsync(RunProgress progress, CancellationToken cancellationToken = default)
+    {
+        RunRules.Validate(progress);
+        RequireWritable();
+        var shown = Snapshot();
+        live.State.LastHeartbeatAt = StoredNow();
+        _liveDirty = true;
+        RunTelemetry.ProgressReports.Add(1);
+        if (AcceptedStatus is RunStatus.Pending or RunStatus.Stalled)
+        {
+            // It changes the status: durable before the answer.
+            await WriteAsync(new RunWrite { Progress = progress });
+        }
+        else if (Changes(shown, progress))
+        {
+            _unsavedProgress = RunLedger.Merge(_unsavedProgress, progress);
+            _progressVersion++;
+            ScheduleProgressWrite();
+        }
+
+        var run = Snapshot();
+        _events.Publish(RunEventKind.Progress, new ProgressEvent(run.Phase, run.CurrentIteration, run.TotalIterations, run.Message));
+        return run;
+    }
+
+    private static bool Changes(RunSnapshot run, RunProgress progress) =>
+        (progress.Phase is not null && progress.Phase != run.Phase)
+        || (progress.Message is not null && progress.Message != run.Message)
+        || progress.CurrentIteration > (run.CurrentIteration ?? -1)
+        || (progress.TotalIterations is { } total && total != run.TotalIterations);
+
+    // A commit carried the progress of version <paramref name="version"/>: unless more arrived since, nothing is unsaved.
+    private void ProgressCommitted(long version)
+    {
+        if (_progressVersion == version)
+        {
+            _unsavedProgress = null;
+        }
+    }
+
+    // One write per period at most: the timer is armed by the first unsaved report after a write, never re-armed early.
+    private void ScheduleProgressWrite()
+    {
+        if (_progressWriteDue)
+        {
+            return;
+        }
+
+        _progressWriteDue = true;
+        _progressTimer ??= this.RegisterGrainTimer(static (grain, _) => grain.OnProgressTimerAsync(), this, new GrainTimerCreationOptions
+        {
+            DueTime = Timeout.InfiniteTimeSpan,
+            Period = Timeout.InfiniteTimeSpan,
+            Interleave = true,
+        });
+        _progressTimer.Change(_options.ProgressWritePeriod, Timeout.InfiniteTimeSpan);
+    }
+
+    private Task OnProgressTimerAsync()
+    {
+        _progressWriteDue = false;
+        return TryWriteUnsavedProgressAsync();
+    }
+
+    // Timers and deactivation have no caller to answer: a failure is logged; the progress stays unsaved, and the
+    // next report or commit tries again (after a deactivation, the workers' next reports bring it back).
+    private async Task TryWriteUnsavedProgressAsync()
+    {
+        try
+        {
+            await WriteUnsavedProgressAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Run {RunId}: could not write its progress", _runId);
+        }
+    }
+
+    // A queued or running commit carries the unsaved progress already (or leaves it for the next report to schedule).
+    private async Task WriteUnsavedProgressAsync()
+    {
+        if (_unsavedProgress is null || _run is null || _deleting)
+        {
+            return;
+        }
+
+        if (_queue.Count > 0 || _committing is not null)
+        {
+            await DrainAsync();
+            if (_unsavedProgress is null)
+            {
+                return;
+            }
+        }
+
+        RunTelemetry.ProgressWrites.Add(1);
+        await WriteAsync(new RunWrite());
+    }
+}
