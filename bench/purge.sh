@@ -21,7 +21,9 @@ trap remove_exports EXIT
 bench_database "optruns_pbench_$$"
 # A pass every 5 s (the default is 10 min) so the purge starts as soon as the policy is set; batches and the pause
 # between deleted runs as shipped.
-bench_start_system purge Retention__ExportDirectory="$exports" Retention__Period=00:00:05
+# BENCH_SILO_ENV may hold more KEY=VALUE settings for the silo (e.g. "Retention__PauseBetweenRuns=00:00:01").
+# shellcheck disable=SC2086
+bench_start_system purge Retention__ExportDirectory="$exports" Retention__Period=00:00:05 ${BENCH_SILO_ENV:-}
 log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 set +e
 PGPASSWORD="$OWNER_PASSWORD" python3 "$OPTRUNS_ROOT/bench/purge.py" --url "$url" --admin-key "$OPTRUNS_ADMIN_KEY" --silo-pid "$silo_pid" \

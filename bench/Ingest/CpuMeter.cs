@@ -20,7 +20,7 @@ public sealed class CpuMeter(IReadOnlyList<int> siloPids, int? gatewayPid, strin
     public async Task<CpuSample> SampleAsync(CancellationToken cancellationToken)
     {
         var counters = databaseCounters is null ? new DatabaseCounters(0, 0) : await databaseCounters(cancellationToken);
-        var silos = siloPids.Select(ProcessSeconds).ToArray();
+        var silos = siloPids.Select(p => ProcessSeconds(p)).ToArray();
         var gateway = gatewayPid is { } g ? ProcessSeconds(g) : 0;
         var backends = new Dictionary<int, double>();
         var background = new Dictionary<int, double>();

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using OptimizationRuns.Bench.Ingest;
 using OptimizationRuns.Bench.Progress;
+using DatabaseCounters = OptimizationRuns.Bench.Progress.DatabaseCounters;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -42,7 +43,8 @@ var adminKey = Environment.GetEnvironmentVariable("OPTRUNS_ADMIN_KEY")
 await using var owner = NpgsqlDataSource.Create(ownerConnection);
 var databaseName = new NpgsqlConnectionStringBuilder(ownerConnection).Database ?? "";
 using var api = await ProgressApi.ConnectAsync(options.HttpUrl, adminKey, options.Connections, ct);
-var silo = new CpuMeter(options.SiloPid, databaseName);
+// The gateway is metered apart (PhaseCpu), so this meter's "other" still counts it and PhaseUse takes it out.
+var silo = new CpuMeter(options.SiloPid is { } siloPid ? [siloPid] : [], null, databaseName);
 var loadBefore = LoadAverage();
 
 Console.WriteLine($"""
@@ -106,11 +108,11 @@ foreach (var (name, progress, samples) in new[] { ("samples", false, true), ("pr
 {
     await SettleAsync();
     var counters = await DatabaseCounters.ReadAsync(owner, ct);
-    var cpuBefore = Cpu();
+    var cpuBefore = await CpuAsync();
     var phase = await load.RunAsync(progress, samples, TimeSpan.FromSeconds(options.Seconds), ct);
     // The coalesced writes of the phase's last reports follow within the write period (1 s): counted with it.
     await Task.Delay(TimeSpan.FromSeconds(1.5), ct);
-    var cpu = Cpu().Since(cpuBefore);
+    var cpu = (await CpuAsync()).Since(cpuBefore);
     var loadAverage = LoadAverage();
     await SettleAsync();
     var written = (await DatabaseCounters.ReadAsync(owner, ct)).Since(counters);
@@ -184,7 +186,7 @@ else
 return complete == seen.Length ? 0 : 3;
 
 // The gateway's CPU is read like the silo's: a second meter on its process id.
-PhaseCpu Cpu() => new(silo.Sample(), CpuMeter.ProcessSeconds(options.GatewayPid));
+async Task<PhaseCpu> CpuAsync() => new(await silo.SampleAsync(ct), CpuMeter.ProcessSeconds(options.GatewayPid));
 
 // PostgreSQL's backends report their statistics within 1 s of a busy transaction's end, but an idle one only after
 // 10 s: the counters are read once they have.
