@@ -16,18 +16,22 @@ public sealed class RetentionArchive(string directory)
 {
     private static readonly JsonSerializerOptions RunJson = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Writes the run's three files; returns the folder and the number of samples written.</summary>
-    public async Task<(string Folder, long Samples)> WriteAsync(RunSnapshot run, IRunExportGrain export, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the run's three files, counting each page of samples against <paramref name="pace"/> as half a sample a
+    /// row (the delete that follows is the other half); returns the folder and the number of samples written.
+    /// </summary>
+    public async Task<(string Folder, long Samples)> WriteAsync(RunSnapshot run, IRunExportGrain export, RetentionPace pace,
+        CancellationToken cancellationToken)
     {
         var folder = Path.Combine(directory, run.ProjectId.ToString(), run.Id.ToString());
         Directory.CreateDirectory(folder);
         await WriteFileAsync(Path.Combine(folder, "run.json"), async stream =>
             await JsonSerializer.SerializeAsync(stream, run, RunJson, cancellationToken), cancellationToken);
         await WriteFileAsync(Path.Combine(folder, "iterations.jsonl"), async stream =>
-            await WriteLinesAsync(stream, export.ExportIterationsAsync(cancellationToken), WriteIteration, cancellationToken), cancellationToken);
+            await WriteLinesAsync(stream, export.ExportIterationsAsync(cancellationToken), WriteIteration, null, cancellationToken), cancellationToken);
         long samples = 0;
         await WriteFileAsync(Path.Combine(folder, "samples.jsonl"), async stream =>
-            samples = await WriteLinesAsync(stream, export.ExportSamplesAsync(cancellationToken), WriteSample, cancellationToken), cancellationToken);
+            samples = await WriteLinesAsync(stream, export.ExportSamplesAsync(cancellationToken), WriteSample, pace, cancellationToken), cancellationToken);
         return (folder, samples);
     }
 
@@ -45,7 +49,7 @@ public sealed class RetentionArchive(string directory)
     }
 
     private static async Task<long> WriteLinesAsync<T>(Stream stream, IAsyncEnumerable<IReadOnlyList<T>> pages, Action<Utf8JsonWriter, T> write,
-        CancellationToken cancellationToken)
+        RetentionPace? pace, CancellationToken cancellationToken)
     {
         long rows = 0;
         await using var json = new Utf8JsonWriter(stream);
@@ -61,6 +65,10 @@ public sealed class RetentionArchive(string directory)
             }
 
             await stream.FlushAsync(cancellationToken);
+            if (pace is not null)
+            {
+                await pace.SpendAsync(page.Count / 2.0, cancellationToken);
+            }
         }
 
         return rows;

@@ -91,11 +91,12 @@ public sealed class RetentionGrain(
         try
         {
             var archive = new RetentionArchive(_options.ExportDirectory);
+            var pace = new RetentionPace(_options.SamplesPerSecond);
             var expired = await store.ExpiredAsync(_options.RunsPerPass, cancellationToken);
             long samples = 0;
             foreach (var run in expired)
             {
-                samples += await PurgeRunAsync(archive, run, cancellationToken);
+                samples += await PurgeRunAsync(archive, pace, run, cancellationToken);
                 await Task.Delay(_options.PauseBetweenRuns, cancellationToken);
             }
 
@@ -107,7 +108,8 @@ public sealed class RetentionGrain(
         }
     }
 
-    private async Task<long> PurgeRunAsync(RetentionArchive archive, RetentionStore.ExpiredRun expired, CancellationToken cancellationToken)
+    private async Task<long> PurgeRunAsync(RetentionArchive archive, RetentionPace pace, RetentionStore.ExpiredRun expired,
+        CancellationToken cancellationToken)
     {
         var project = expired.ProjectId.ToString();
         var runGrain = GrainFactory.GetGrain<IRunGrain>(expired.RunId, project);
@@ -116,8 +118,9 @@ public sealed class RetentionGrain(
             return 0;
         }
 
-        var (folder, samples) = await archive.WriteAsync(run, GrainFactory.GetGrain<IRunExportGrain>(expired.RunId, project), cancellationToken);
+        var (folder, samples) = await archive.WriteAsync(run, GrainFactory.GetGrain<IRunExportGrain>(expired.RunId, project), pace, cancellationToken);
         await runGrain.DeleteAsync(cancellationToken);
+        await pace.SpendAsync(samples / 2.0, cancellationToken);
         logger.LogInformation("Retention: run {RunId} of project {ProjectId}, finished {EndedAt:u}, exported to {Folder} ({Samples} samples) and deleted",
             expired.RunId, expired.ProjectId, expired.EndedAt, folder, samples);
         return samples;

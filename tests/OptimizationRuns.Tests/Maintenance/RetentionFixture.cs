@@ -11,6 +11,7 @@ public sealed class RetentionFixture : ClusterFixture
 {
     public const string AdminKey = "test-admin-key-retention-0123";
     public const int RunsPerPass = 3;
+    public const int SamplesPerSecond = 1_000;
 
     private GatewayFactory? _gateway;
 
@@ -24,6 +25,7 @@ public sealed class RetentionFixture : ClusterFixture
         ["Retention:Period"] = "00:00:00",
         ["Retention:PauseBetweenRuns"] = "00:00:00",
         ["Retention:RunsPerPass"] = RunsPerPass.ToString(),
+        ["Retention:SamplesPerSecond"] = SamplesPerSecond.ToString(),
     };
 
     public override async Task InitializeAsync()
