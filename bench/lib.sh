@@ -37,11 +37,15 @@ bench_database() {
   migrate_up "$CONFIGURATION"
 }
 
-# bench_start_system NAME [KEY=VALUE ...]: one silo (with the given extra settings) and one gateway on free ports,
-# logs in .data/logs/bench-NAME-{silo,gateway}.log; waits until the gateway is ready. Sets url, silo_pid,
-# gateway_pid, postmaster (the PostgreSQL server's pid) and exports OPTRUNS_ADMIN_KEY.
+# bench_start_system NAME [KEY=VALUE ...] [-- KEY=VALUE ...]: one silo (with the settings before `--`) and one
+# gateway (with those after it) on free ports, logs in .data/logs/bench-NAME-{silo,gateway}.log; waits until the
+# gateway is ready. Sets url, silo_pid, gateway_pid, postmaster (the PostgreSQL server's pid) and exports
+# OPTRUNS_ADMIN_KEY.
 bench_start_system() {
   local name="$1"; shift
+  local silo_settings=() gateway_settings=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do silo_settings+=("$1"); shift; done
+  [ $# = 0 ] || { shift; gateway_settings=("$@"); }
   local silo_port orleans_gateway_port http_port i pid
   read -r silo_port orleans_gateway_port http_port < <(free_ports 3)
   OPTRUNS_ADMIN_KEY="adm_$(random_secret)"
@@ -50,7 +54,7 @@ bench_start_system() {
   (
     cd "$OPTRUNS_ROOT"
     export DOTNET_ENVIRONMENT=Production Orleans__SiloPort="$silo_port" Orleans__GatewayPort="$orleans_gateway_port"
-    for kv in "$@"; do export "${kv?}"; done
+    for kv in "${silo_settings[@]}"; do export "${kv?}"; done
     exec dotnet "$(silo_dll "$CONFIGURATION")"
   ) >"$logs/bench-$name-silo.log" 2>&1 &
   silo_pid=$!; pids+=("$silo_pid")
@@ -59,14 +63,15 @@ bench_start_system() {
     unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
     cd "$OPTRUNS_ROOT"
     export DOTNET_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$http_port" Orleans__GatewayPort="$orleans_gateway_port"
+    for kv in "${gateway_settings[@]}"; do export "${kv?}"; done
     exec dotnet "$(gateway_dll "$CONFIGURATION")"
   ) >"$logs/bench-$name-gateway.log" 2>&1 &
   gateway_pid=$!; pids+=("$gateway_pid")
   url="http://127.0.0.1:$http_port"
-  for i in $(seq 1 120); do
+  for i in $(seq 1 240); do
     curl -fsS "$url/health/ready" >/dev/null 2>&1 && break
     for pid in "$silo_pid" "$gateway_pid"; do kill -0 "$pid" 2>/dev/null || die "a process exited early: see $logs/bench-$name-*.log"; done
-    [ "$i" = 120 ] && die "$url not ready after 60 s: see $logs/bench-$name-*.log"
+    [ "$i" = 240 ] && die "$url not ready after 120 s: see $logs/bench-$name-*.log"
     sleep 0.5
   done
   postmaster=$(head -1 "$(pg_home)/data/postmaster.pid" 2>/dev/null || echo 0)
