@@ -130,13 +130,12 @@ def main():
             rss.append((time.monotonic(), rss_mb(a.silo_pid) or 0)); stop.wait(1)
     threading.Thread(target=sampler, daemon=True).start()
 
-    windows, purge_started, purge_ended = [], None, None
+    windows = []
     print("window  state    acks  p50_ms  p99_ms  archive_runs_left  silo_rss_mb", flush=True)
 
     def window(state):
         begin = start_at + len(windows) * a.window
         end = begin + a.window
-        left = None
         while time.monotonic() < end:
             time.sleep(min(1, max(0, end - time.monotonic())))
         left = int(psql(f"SELECT count(*) FROM optimization_runs WHERE project_id = '{archive}'"))
@@ -169,8 +168,8 @@ def main():
     # Windows with acknowledgements only; the last purging one ends when the archive is found empty.
     during = [w["p99_ms"] for w in windows if w["state"] == "purging" and w["acks"]]
     without = [w["p99_ms"] for w in windows if w["state"] != "purging" and w["acks"]]
-    p99_without = statistics.median(without) if without else None
-    p99_during = statistics.median(during) if during else None
+    p99_without = round(statistics.median(without), 1) if without else None
+    p99_during = round(statistics.median(during), 1) if during else None
     result = {
         "archive_runs": a.runs, "archived_samples": archived_samples, "load_s": round(load_seconds),
         "purge_s": round(purge_ended - purge_started), "purged_samples_per_s": round(archived_samples / max(1e-9, purge_ended - purge_started)),
