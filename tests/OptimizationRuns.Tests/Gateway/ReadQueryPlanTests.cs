@@ -162,10 +162,13 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
     [Fact]
     public async Task TheRunsOtherReadsUseTheirIndexes()
     {
+        // The trace lookup names no run, so it probes all 16 sample partitions; with this data set's 100 runs some
+        // partitions hold a few hundred rows, and reading those whole is the planner's right choice (a fresh CI database
+        // did so once). It must still read the trace index where the rows are.
         await AssertPlanAsync("trace", SampleQueries.TraceSql, new DynamicParameters(new
         {
             data.TraceId, AfterRunId = Guid.Empty, AfterIteration = -1, AfterSampleIndex = -1, Take = 101,
-        }), "optimization_samples_trace_idx", ordered: false);
+        }), "optimization_samples_trace_idx", ordered: false, smallPartitionsMayBeScanned: true);
         await AssertPlanAsync("iterations", IterationQueries.IterationsSql, new DynamicParameters(new { data.RunId }),
             "optimization_iterations_pk|optimization_iterations_project_uq", ordered: false);
         await AssertPlanAsync("best iteration", IterationQueries.BestSql, new DynamicParameters(new { data.RunId }),
@@ -190,13 +193,22 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
         Assert.Equal(Enumerable.Range(0, 400).Where(k => k % 12 == 2), trials);
     }
 
-    private async Task AssertPlanAsync(string name, string sql, DynamicParameters parameters, string index, bool ordered)
+    private async Task AssertPlanAsync(string name, string sql, DynamicParameters parameters, string index, bool ordered,
+        bool smallPartitionsMayBeScanned = false)
     {
         await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
         var plan = await service.ExplainAsync(sql, parameters);
 
         Assert.True(plan.Uses(index), $"{name}: expected {index}, plan uses {plan}");
-        Assert.Empty(plan.SequentialScans);
+        if (smallPartitionsMayBeScanned)
+        {
+            // Partitions appear under their parent's name: at most some of the 16 may be read whole, never all.
+            Assert.True(plan.SequentialScans.Count < 16, $"{name}: every partition read whole:\n{plan.Json}");
+        }
+        else
+        {
+            Assert.Empty(plan.SequentialScans);
+        }
         if (ordered)
         {
             Assert.False(plan.Sorts, $"{name}: the index should give the order, but the plan sorts:\n{plan.Json}");
