@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using Npgsql;
 using OptimizationRuns.Grains.Errors;
 
@@ -9,7 +10,7 @@ namespace OptimizationRuns.Grains.Data;
 /// lost a race) from one it will not (the data itself is refused), and turns either into the grains' own
 /// serializable errors, so no driver exception crosses a grain boundary.
 /// </summary>
-public static class DatabaseFailures
+public static partial class DatabaseFailures
 {
     /// <summary>What callers are told to wait before retrying when the database is unavailable.</summary>
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
@@ -36,7 +37,7 @@ public static class DatabaseFailures
     public static Exception ToGrainError(Exception exception) => IsTransient(exception)
         ? new StorageUnavailableException(RetryAfter, "The database is unavailable; nothing was written. Retry after a pause.")
         : exception is PostgresException postgres
-            ? new WriteRejectedException(Describe(postgres), postgres.ConstraintName ?? postgres.ColumnName)
+            ? new WriteRejectedException(Describe(postgres), ConstraintOf(postgres) ?? postgres.ColumnName)
             : new WriteRejectedException("The database refused the request: " + exception.Message);
 
     private static bool IsTransientState(string state) =>
@@ -49,8 +50,18 @@ public static class DatabaseFailures
 
     private static string Describe(PostgresException postgres)
     {
-        var where = postgres.ConstraintName is { } constraint ? $" (constraint {constraint})"
+        var constraint = ConstraintOf(postgres);
+        var where = constraint is not null ? $" (constraint {constraint})"
             : postgres.ColumnName is { } column ? $" (column {column})" : "";
-        return $"The database refused the data{where}: {postgres.MessageText}";
+        var text = constraint is not null && postgres.ConstraintName is { } own ? postgres.MessageText.Replace(own, constraint) : postgres.MessageText;
+        return $"The database refused the data{where}: {text}";
     }
+
+    // A sample partition's primary key is named after the partition (optimization_samples_p06_pkey, migration 0014):
+    // callers are told the table's key, the one the schema and the docs name, not where a run's hash put its rows.
+    private static string? ConstraintOf(PostgresException postgres) =>
+        postgres.ConstraintName is { } name && SamplePartitionKey().IsMatch(name) ? "optimization_samples_pk" : postgres.ConstraintName;
+
+    [GeneratedRegex(@"^optimization_samples_p\d+_pkey$")]
+    private static partial Regex SamplePartitionKey();
 }

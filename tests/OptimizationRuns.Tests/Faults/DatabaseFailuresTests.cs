@@ -61,6 +61,16 @@ public sealed class DatabaseFailuresTests
     }
 
     [Fact]
+    public void ASamplePartitionsKeyIsReportedAsTheTablesKey()
+    {
+        var error = DriverErrors.Server(PostgresErrorCodes.UniqueViolation, "optimization_samples_p06_pkey");
+
+        var rejected = Assert.IsType<WriteRejectedException>(DatabaseFailures.ToGrainError(error));
+        Assert.Equal("optimization_samples_pk", rejected.Constraint);
+        Assert.DoesNotContain("_p06", rejected.Message);
+    }
+
+    [Fact]
     public void AColumnIsNamedWhenTheServerNamesNoConstraint()
     {
         var rejected = Assert.IsType<WriteRejectedException>(

@@ -77,6 +77,22 @@ public sealed class ConstraintTests
     }
 
     [Fact]
+    public async Task ADuplicateSampleIsRejectedNamingTheTablesKeyNotItsPartitions()
+    {
+        var project = await TestDatabase.CreateProjectAsync();
+        var run = await TestDatabase.CreateRunAsync(project);
+        await Owner.InsertIterationAsync(run, 0);
+        await Owner.InsertSampleAsync(run, 0, 0);
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => Owner.InsertSampleAsync(run, 0, 0));
+
+        Assert.Matches("^optimization_samples_p[0-9]+_pkey$", error.ConstraintName);
+        var rejected = Assert.IsType<OptimizationRuns.Grains.Errors.WriteRejectedException>(OptimizationRuns.Grains.Data.DatabaseFailures.ToGrainError(error));
+        Assert.Equal("optimization_samples_pk", rejected.Constraint);
+        Assert.DoesNotContain(error.ConstraintName!, rejected.Message);
+    }
+
+    [Fact]
     public async Task ValidRowsAtTheBoundariesAreAccepted()
     {
         var project = await TestDatabase.CreateProjectAsync();
