@@ -37,7 +37,6 @@ public sealed partial class RunGrain(
         _projectId = Guid.TryParse(projectKey, out var projectId) ? projectId : Guid.Empty;
         _events = new RunEventLog(live.State.LastEventId, _options.EventsKept);
         _queue = new GroupCommitQueue(_options.MaxBufferedSamples);
-        Telemetry.RunTelemetry.ActiveRuns.Add(1);
         if (_projectId != Guid.Empty)
         {
             try
@@ -58,6 +57,8 @@ public sealed partial class RunGrain(
             StartLiveTimers();
         }
 
+        // Counted once activated: Orleans does not deactivate (nor call OnDeactivateAsync on) an activation that failed.
+        Telemetry.RunTelemetry.ActiveRuns.Add(1);
         CountStatus();
     }
 
@@ -65,11 +66,18 @@ public sealed partial class RunGrain(
     {
         // Every acknowledged sample, iteration and status is committed already; this commits what is still queued
         // and the progress accepted since the last commit.
-        await TryWriteUnsavedProgressAsync();
-        await DrainAsync();
-        await CheckpointAsync();
-        Telemetry.RunTelemetry.ActiveRuns.Add(-1);
-        CountStatus(gone: true);
+        try
+        {
+            await TryWriteUnsavedProgressAsync();
+            await DrainAsync();
+            await CheckpointAsync();
+        }
+        finally
+        {
+            // The activation goes whether or not its last writes succeeded (a database that is down): so do its counts.
+            Telemetry.RunTelemetry.ActiveRuns.Add(-1);
+            CountStatus(gone: true);
+        }
     }
 
     /// <inheritdoc />

@@ -67,6 +67,7 @@ public sealed class OutageSystem : IAsyncDisposable
             ["Orleans__SiloPort"] = ServiceProcess.FreePort().ToString(),
             ["Orleans__GatewayPort"] = gatewayPort.ToString(),
             ["Analytics__RefreshPeriod"] = "00:00:00",
+            ["Telemetry__PrometheusPort"] = ServiceProcess.FreePort().ToString(),
         };
         var httpPort = ServiceProcess.FreePort();
         var gateway = ServiceProcess.Start("Gateway", new Dictionary<string, string>
@@ -88,6 +89,13 @@ public sealed class OutageSystem : IAsyncDisposable
 
     /// <summary>Starts the silo process.</summary>
     public void StartSilo() => _silo = ServiceProcess.Start("Silo", _siloEnvironment);
+
+    /// <summary>The silo's Prometheus scrape (its listener answers the host name localhost only).</summary>
+    public async Task<string> SiloMetricsAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        return await http.GetStringAsync($"http://localhost:{_siloEnvironment["Telemetry__PrometheusPort"]}/metrics");
+    }
 
     /// <summary>A client of the gateway that sends <paramref name="key"/> as its bearer token.</summary>
     public HttpClient Client(string? key = null)
