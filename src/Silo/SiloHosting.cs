@@ -54,6 +54,9 @@ public static class SiloHosting
         silo.Services.AddOptimizationRunsData(connectionString);
         silo.Services.Configure<RunOptions>(configuration.GetSection("Runs"));
         silo.Services.Configure<SlowQueryLogOptions>(configuration.GetSection(SlowQueryLogOptions.Section));
+        // How long an idle grain (a finished or stalled run, a query grain) stays in memory: GrainCollection:CollectionAge
+        // (Orleans' default 15 min) and :CollectionQuantum (1 min), how often the silo looks.
+        silo.Configure<Orleans.Configuration.GrainCollectionOptions>(configuration.GetSection("GrainCollection"));
         silo.AddAnalyticsRefresh(configuration);
         silo.AddRetention(configuration);
         return silo;
