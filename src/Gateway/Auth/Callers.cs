@@ -18,6 +18,7 @@ public static class Callers
 
     public static IServiceCollection AddOptimizationRunsAuth(this IServiceCollection services)
     {
+        services.AddSingleton<ApiKeyCheck>();
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder()

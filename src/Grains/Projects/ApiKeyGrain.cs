@@ -26,14 +26,14 @@ public sealed partial class ApiKeyGrain(ProjectStore store, ILogger<ApiKeyGrain>
     private readonly Dictionary<string, (Guid? ProjectId, DateTime CheckedAt)> _cache = [];
 
     /// <inheritdoc />
-    public async Task<Guid?> AuthenticateAsync(byte[] keyHash, CancellationToken cancellationToken = default)
+    public async Task<KeyCheck> AuthenticateAsync(byte[] keyHash, CancellationToken cancellationToken = default)
     {
         var cacheKey = Convert.ToHexString(keyHash);
         var now = DateTime.UtcNow;
         var cached = _cache.TryGetValue(cacheKey, out var hit);
         if (cached && now - hit.CheckedAt < CacheFor)
         {
-            return hit.ProjectId;
+            return new KeyCheck(hit.ProjectId, CacheFor - (now - hit.CheckedAt));
         }
 
         Guid? projectId;
@@ -45,7 +45,8 @@ public sealed partial class ApiKeyGrain(ProjectStore store, ILogger<ApiKeyGrain>
             && DatabaseFailures.IsDatabaseFailure(ex) && DatabaseFailures.IsTransient(ex))
         {
             LogKeptKnownKey(logger, hit.ProjectId.Value, ex.Message);
-            return hit.ProjectId;
+            // Not fresh: the next request asks again, and finds the database back as soon as it is.
+            return new KeyCheck(hit.ProjectId, TimeSpan.Zero);
         }
 
         if (_cache.Count >= MaxEntries)
@@ -55,7 +56,7 @@ public sealed partial class ApiKeyGrain(ProjectStore store, ILogger<ApiKeyGrain>
         }
 
         _cache[cacheKey] = (projectId, now);
-        return projectId;
+        return new KeyCheck(projectId, CacheFor);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "The database is unavailable ({Reason}); a key of project {ProjectId} checked recently stays valid")]

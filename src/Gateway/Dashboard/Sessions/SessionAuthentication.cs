@@ -15,8 +15,7 @@ public sealed class SessionAuthentication(
     ILoggerFactory logger,
     UrlEncoder encoder,
     SessionCookie cookie,
-    IClusterClient cluster,
-    IConfiguration configuration) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    ApiKeyCheck keys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "DashboardSession";
 
@@ -30,7 +29,7 @@ public sealed class SessionAuthentication(
             return SessionCookie.IsPresent(Request) ? AuthenticateResult.Fail("The session expired.") : AuthenticateResult.NoResult();
         }
 
-        var result = await ApiKeyAuthentication.AuthenticateKeyAsync(key, SchemeName, cluster, configuration, Context.RequestAborted);
+        var result = await keys.AuthenticateAsync(key, SchemeName, Context.RequestAborted);
         // The dashboard shows one project: an admin key has none.
         return result.Principal?.HasClaim(c => c.Type == Callers.ProjectClaim) == false
             ? AuthenticateResult.Fail("The dashboard needs a project key.")

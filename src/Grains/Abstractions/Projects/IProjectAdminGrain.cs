@@ -26,9 +26,16 @@ public interface IProjectAdminGrain : IGrainWithIntegerKey
 /// <summary>Resolves API keys to projects, with a short-lived cache in each silo.</summary>
 public interface IApiKeyGrain : IGrainWithIntegerKey
 {
-    /// <summary>The project of the key whose SHA-256 is <paramref name="keyHash"/>; null for an unknown or revoked key.</summary>
-    Task<Guid?> AuthenticateAsync(byte[] keyHash, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// The project of the key whose SHA-256 is <paramref name="keyHash"/> (null for an unknown or revoked key), and
+    /// how much longer that answer is fresh: a caller may reuse it that long, and a revocation is seen when it ends.
+    /// </summary>
+    Task<KeyCheck> AuthenticateAsync(byte[] keyHash, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What a key check found, and how much longer the answer may be reused.</summary>
+[GenerateSerializer, Immutable, Alias("projects.KeyCheck")]
+public sealed record KeyCheck([property: Id(0)] Guid? ProjectId, [property: Id(1)] TimeSpan FreshFor);
 
 /// <summary>A project.</summary>
 [GenerateSerializer, Immutable, Alias("projects.ProjectInfo")]
