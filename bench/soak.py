@@ -35,6 +35,17 @@ def request(url, key, method="GET", body=None, timeout=30):
             UNAVAILABLE[0] += 1
             time.sleep(min(1.0, float(e.headers.get("Retry-After") or 1)))
 
+def run_grains(url):
+    """The run activations the silo holds (Orleans' own gauge), -1 when unknown."""
+    if not url:
+        return -1
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            lines = r.read().decode().splitlines()
+    except (urllib.error.URLError, OSError):
+        return -1
+    return int(sum(float(l.rsplit(" ", 1)[1]) for l in lines if l.startswith("orleans_catalog_activations{") and 'grain_type="run"' in l))
+
 def slope(points):
     if len(points) < 2:
         return 0.0
@@ -61,6 +72,7 @@ def main():
     p.add_argument("--readers", type=int, default=2); p.add_argument("--watchers", type=int, default=8)
     p.add_argument("--silo-pid", type=int, required=True); p.add_argument("--gateway-pid", type=int, required=True)
     p.add_argument("--idle-runs", type=int, default=1000); p.add_argument("--left-running", type=int, default=100)
+    p.add_argument("--silo-metrics", help="the silo's Prometheus scrape URL: the run grains it holds, per minute")
     a = p.parse_args()
     api = a.url.rstrip("/")
     status, body = request(f"{api}/api/projects", a.admin_key, "POST", {"name": "soak"})
@@ -113,7 +125,7 @@ def main():
     threads += [threading.Thread(target=watcher, args=(n,), daemon=True) for n in range(a.watchers)]
     for t in threads: t.start()
     start, rows, silo_points, gateway_points = time.monotonic(), [], [], []
-    print("minute  acks  p50_ms  p99_ms  reads  errors  retried_503  silo_rss_mb  gateway_rss_mb", flush=True)
+    print("minute  acks  p50_ms  p99_ms  reads  errors  retried_503  run_grains  silo_rss_mb  gateway_rss_mb", flush=True)
     for m in range(1, int(a.minutes) + 1):
         time.sleep(max(0, start + 60 * m - time.monotonic()))
         acks, errors, reads = minute.take()
@@ -122,10 +134,11 @@ def main():
         p50 = acks[len(acks) // 2] if acks else float("nan")
         p99 = acks[min(len(acks) - 1, int(len(acks) * 0.99))] if acks else float("nan")
         silo, gateway = rss_mb(a.silo_pid), rss_mb(a.gateway_pid)
+        held = run_grains(a.silo_metrics)
         silo_points.append((m, silo or 0)); gateway_points.append((m, gateway or 0))
         rows.append({"minute": m, "acks": len(acks), "p50_ms": round(p50, 1), "p99_ms": round(p99, 1), "reads": reads, "errors": errors, "retried_503": unavailable,
-                     "silo_rss_mb": round(silo or 0), "gateway_rss_mb": round(gateway or 0)})
-        print(f"{m:6d} {len(acks):5d} {p50:7.1f} {p99:7.1f} {reads:6d} {errors:7d} {unavailable:12d} {silo or 0:12.0f} {gateway or 0:15.0f}", flush=True)
+                     "run_grains": held, "silo_rss_mb": round(silo or 0), "gateway_rss_mb": round(gateway or 0)})
+        print(f"{m:6d} {len(acks):5d} {p50:7.1f} {p99:7.1f} {reads:6d} {errors:7d} {unavailable:12d} {held:11d} {silo or 0:12.0f} {gateway or 0:15.0f}", flush=True)
         if sim.poll() is not None:
             print(f"the simulator exited with {sim.returncode}", flush=True)
     stop.set(); sim.terminate(); sim.wait(30)

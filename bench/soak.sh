@@ -85,12 +85,15 @@ done
 log "soak: $sim_runs simulator runs for $minutes min (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 
 SOAK_LOGS="$logs" python3 "$OPTRUNS_ROOT/bench/soak.py" --url "http://127.0.0.1:$http_port" --admin-key "$OPTRUNS_ADMIN_KEY" \
-  --minutes "$minutes" --sim-runs "$sim_runs" --speed "$speed" --silo-pid "$silo_pid" --gateway-pid "$gateway_pid" | tee "$logs/bench-soak.out"
+  --minutes "$minutes" --sim-runs "$sim_runs" --speed "$speed" --silo-pid "$silo_pid" --gateway-pid "$gateway_pid" \
+  --silo-metrics "http://localhost:$prometheus_port/metrics" | tee "$logs/bench-soak.out"
 
 # Idle: the load has stopped; run grains deactivate after Orleans' collection age (15 min by default; the silo
 # does not change it) unless something keeps them. The silo's Prometheus listener answers the host name localhost only.
 metrics() { curl -fsS "http://localhost:$prometheus_port/metrics" 2>/dev/null; }
 active() { metrics | awk '/^optruns_runs_active[{ ]/ { n += $NF } END { print n + 0 }'; }
+# Orleans' own count of run activations: the truth the gauge above must match.
+held() { metrics | awk '/^orleans_catalog_activations[{].*grain_type="run"/ { n += $NF } END { print n + 0 }'; }
 heap() { metrics | awk '/^(dotnet_gc_last_collection_heap_size_bytes|process_runtime_dotnet_gc_heap_size_bytes)[{ ]/ { n += $NF } END { printf "%d", n / 1048576 }'; }
 rss() { awk '/^VmRSS:/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
 # A full blocking GC of the silo, when dotnet-gcdump is installed (collecting a heap dump induces one).
@@ -100,9 +103,9 @@ full_gc() {
   "$gcdump" collect -p "$silo_pid" -o "$logs/bench-soak-silo.gcdump" >/dev/null 2>&1 || true
   rm -f "$logs/bench-soak-silo.gcdump"
 }
-row() { printf '%6d %12s %12s %13s %15s\n' "$1" "$(active)" "$(rss "$silo_pid")" "$(heap)" "$(rss "$gateway_pid")"; }
+row() { printf '%6d %12s %12s %12s %13s %15s\n' "$1" "$(active)" "$(held)" "$(rss "$silo_pid")" "$(heap)" "$(rss "$gateway_pid")"; }
 log "idle: active run grains and RSS every 60 s for $idle_minutes min (full GC of the silo at the start and the end: ${gcdump##*/})"
-echo "idle_s  active_runs  silo_rss_mb  silo_heap_mb  gateway_rss_mb"
+echo "idle_s  active_runs  run_grains  silo_rss_mb  silo_heap_mb  gateway_rss_mb"
 full_gc; row 0
 for s in $(seq 60 60 $(( idle_minutes * 60 ))); do
   sleep 60
