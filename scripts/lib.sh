@@ -41,6 +41,7 @@ timed_step() {
   local what="$1" step_log="$2" started=$SECONDS pid status
   shift 2
   log "$what…"
+  mkdir -p "$(dirname "$step_log")"  # a fresh clone has no .data yet
   "$@" >"$step_log" 2>&1 &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
