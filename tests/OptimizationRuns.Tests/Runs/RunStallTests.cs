@@ -9,7 +9,7 @@ namespace OptimizationRuns.Tests.Runs;
 /// One silo whose runs stall after 3 s without a sign of life. Only the stall tests use it: with a
 /// window this short, a slow moment of a loaded machine would stall the runs of unrelated tests.
 /// </summary>
-public sealed class QuickStallClusterFixture : ClusterFixture
+public class QuickStallClusterFixture : ClusterFixture
 {
     protected override short SiloCount => 1;
 

@@ -5,18 +5,13 @@ using Xunit;
 namespace OptimizationRuns.Tests.Runs;
 
 /// <summary>
-/// One silo that unloads a grain idle for 6 s (looking every second) and stalls a run silent for 3 s: what production
-/// does in 15 and 5 minutes, fast enough to watch.
+/// <see cref="QuickStallClusterFixture"/>'s silo, which also unloads a grain idle for 6 s (looking every second): what
+/// production does in 15 minutes, fast enough to watch.
 /// </summary>
-public sealed class QuickUnloadClusterFixture : ClusterFixture
+public sealed class QuickUnloadClusterFixture : QuickStallClusterFixture
 {
-    protected override short SiloCount => 1;
-
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
-        ["Runs:StallAfter"] = "00:00:03",
-        ["Runs:StallCheckPeriod"] = "00:00:00.500",
-        ["Runs:CheckpointPeriod"] = "00:00:00.500",
         ["GrainCollection:CollectionQuantum"] = "00:00:01",
         ["GrainCollection:CollectionAge"] = "00:00:06",
     };
