@@ -104,6 +104,19 @@ fi
 ok "silo (metrics on 127.0.0.1:$silo_metrics) and gateway ($url) ready"
 check "Prometheus is ready ($prom)" wait_http 30 "$prom/-/ready"
 
+promql() { python3 - "$prom" "$1" <<'PY'
+import json, sys, urllib.parse, urllib.request
+answer = json.load(urllib.request.urlopen(f"{sys.argv[1]}/api/v1/query?" + urllib.parse.urlencode({"query": sys.argv[2]})))
+result = answer["data"]["result"]
+print(sys.argv[2], "→", result)
+sys.exit(0 if result else 1)
+PY
+}
+# Ingest only once Prometheus has scraped both targets: a counter first scraped after the ingest has ended reads flat
+# (increase 0), and the ingest below takes about 3 s.
+scraped() { for _ in $(seq 1 "$1"); do promql 'count(up{job=~"optruns-.*"} == 1) == 2' >/dev/null 2>&1 && return 0; sleep 1; done; return 1; }
+check "Prometheus scraped the silo and the gateway before the ingest" scraped 30
+
 # 4. Some ingest: a project, a watched run with samples, and the simulator's MIPROv2-shaped runs.
 admin_call() { curl -fsS -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' "$@"; }
 project=$(python3 -c 'import uuid; print(uuid.uuid4())')
@@ -127,14 +140,6 @@ check "the watched run's live-event stream saw its status change" grep -q '^even
 sleep 3
 
 # 5. What happened shows: samples committed, the stream counted, the database up.
-promql() { python3 - "$prom" "$1" <<'PY'
-import json, sys, urllib.parse, urllib.request
-answer = json.load(urllib.request.urlopen(f"{sys.argv[1]}/api/v1/query?" + urllib.parse.urlencode({"query": sys.argv[2]})))
-result = answer["data"]["result"]
-print(sys.argv[2], "→", result)
-sys.exit(0 if result else 1)
-PY
-}
 check "Prometheus saw samples committed by the silo" promql 'sum(increase(optruns_samples_committed_total[1m])) > 0'
 check "Prometheus saw the open live-event stream" promql 'max_over_time(optruns_sse_subscribers[1m]) >= 1'
 check "Prometheus saw a run running" promql 'max_over_time(optruns_runs_by_status{status="running"}[1m]) >= 1'
