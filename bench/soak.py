@@ -73,6 +73,8 @@ def main():
     p.add_argument("--silo-pid", type=int, required=True); p.add_argument("--gateway-pid", type=int, required=True)
     p.add_argument("--idle-runs", type=int, default=1000); p.add_argument("--left-running", type=int, default=100)
     p.add_argument("--silo-metrics", help="the silo's Prometheus scrape URL: the run grains it holds, per minute")
+    p.add_argument("--probe-samples", type=int, default=0,
+                   help="a probe completes its run after this many samples and writes a new one (0: one run each for the whole soak)")
     a = p.parse_args()
     api = a.url.rstrip("/")
     status, body = request(f"{api}/api/projects", a.admin_key, "POST", {"name": "soak"})
@@ -86,15 +88,28 @@ def main():
                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(os.environ.get("SOAK_LOGS", "."), "bench-soak-simulator.log"), "w"))
     minute, stop = Minute(), threading.Event()
 
-    def probe(run):
-        it, i = 1, 0
+    def probe(slot):
+        it, i, written = 1, 0, 0
         while not stop.is_set():
+            run = runs[slot]
+            if a.probe_samples and written >= a.probe_samples:
+                # A run of a bounded size, as real runs are: its memory (every sample key it keeps) must come back.
+                try:
+                    request(f"{api}/api/optimization/runs/{run}", key, "PATCH", {"status": "completed", "finalScore": 1.0})
+                    runs[slot] = json.loads(request(f"{api}/api/optimization/runs", key, "POST",
+                                                    {"runName": f"probe {slot}", "optimizerType": "miprov2", "config": {}})[1])["id"]
+                    it, i, written = 1, 0, 0
+                except (urllib.error.URLError, OSError):
+                    with minute.lock: minute.errors += 1
+                    stop.wait(0.2)
+                continue
             batch = {"samples": [{"iteration": it, "sampleIndex": i + k, "score": 1.0, "success": True} for k in range(20)]}
             t = time.monotonic()
             try:
                 request(f"{api}/api/optimization/runs/{run}/samples", key, "POST", batch)
                 with minute.lock: minute.acks.append((time.monotonic() - t) * 1000)
                 i += 20
+                written += 20
                 if i >= 1000: it, i = it + 1, 0
             except (urllib.error.URLError, OSError):
                 with minute.lock: minute.errors += 1
@@ -120,7 +135,7 @@ def main():
             except (urllib.error.URLError, OSError):
                 if not stop.is_set(): stop.wait(1)
 
-    threads = [threading.Thread(target=probe, args=(r,), daemon=True) for r in runs]
+    threads = [threading.Thread(target=probe, args=(slot,), daemon=True) for slot in range(len(runs))]
     threads += [threading.Thread(target=reader, args=(n,), daemon=True) for n in range(a.readers)]
     threads += [threading.Thread(target=watcher, args=(n,), daemon=True) for n in range(a.watchers)]
     for t in threads: t.start()

@@ -15,6 +15,8 @@ Usage: bench/soak.sh [options]
   --idle-minutes N    how long to watch the idle silo afterwards (default 22: past the collection age)
   --sim-runs N        concurrent simulator runs (default 50)
   --speed N           the simulator's time compression (default 10)
+  --probe-samples N   each probe writer completes its run after N samples and starts another (default 0: one run
+                      each for the whole soak, whose kept sample keys then grow for as long as it lasts)
   --silo-port N --gateway-port N --http-port N --prometheus-port N   ports (defaults 11431, 30420, 8500, 9470)
   --keep-database     do not drop the benchmark database at the end
 
@@ -23,7 +25,7 @@ TXT
 }
 
 CONFIGURATION=Release
-minutes=20; idle_minutes=22; sim_runs=50; speed=10
+minutes=20; idle_minutes=22; sim_runs=50; speed=10; probe_samples=0
 silo_port=11431; gateway_port=30420; http_port=8500; prometheus_port=9470; keep_database=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
     --idle-minutes) idle_minutes="${2:?}"; shift 2 ;;
     --sim-runs) sim_runs="${2:?}"; shift 2 ;;
     --speed) speed="${2:?}"; shift 2 ;;
+    --probe-samples) probe_samples="${2:?}"; shift 2 ;;
     --silo-port) silo_port="${2:?}"; shift 2 ;;
     --gateway-port) gateway_port="${2:?}"; shift 2 ;;
     --http-port) http_port="${2:?}"; shift 2 ;;
@@ -86,7 +89,7 @@ log "soak: $sim_runs simulator runs for $minutes min (load average $(cut -d' ' -
 
 SOAK_LOGS="$logs" python3 "$OPTRUNS_ROOT/bench/soak.py" --url "http://127.0.0.1:$http_port" --admin-key "$OPTRUNS_ADMIN_KEY" \
   --minutes "$minutes" --sim-runs "$sim_runs" --speed "$speed" --silo-pid "$silo_pid" --gateway-pid "$gateway_pid" \
-  --silo-metrics "http://localhost:$prometheus_port/metrics" | tee "$logs/bench-soak.out"
+  --silo-metrics "http://localhost:$prometheus_port/metrics" --probe-samples "$probe_samples" | tee "$logs/bench-soak.out"
 
 # Idle: the load has stopped; run grains deactivate after Orleans' collection age (15 min by default; the silo
 # does not change it) unless something keeps them. The silo's Prometheus listener answers the host name localhost only.
