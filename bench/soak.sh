@@ -20,7 +20,8 @@ Usage: bench/soak.sh [options]
   --silo-port N --gateway-port N --http-port N --prometheus-port N   ports (defaults 11431, 30420, 8500, 9470)
   --keep-database     do not drop the benchmark database at the end
 
-Environment: OPTRUNS_PG_PORT (default 54329). Logs: .data/logs/bench-soak-*.log.
+Environment: OPTRUNS_PG_PORT (default 54329); BENCH_SILO_ENV may hold extra KEY=VALUE settings for the silo (e.g.
+"GrainCollection__CollectionAge=00:05:00"). Logs: .data/logs/bench-soak-*.log.
 TXT
 }
 
@@ -71,6 +72,7 @@ export OPTRUNS_ADMIN_KEY
 mkdir -p "$logs"
 (
   export DOTNET_ENVIRONMENT=Production Orleans__SiloPort="$silo_port" Orleans__GatewayPort="$gateway_port" Telemetry__PrometheusPort="$prometheus_port"
+  for kv in ${BENCH_SILO_ENV:-}; do export "${kv?}"; done
   exec dotnet "$(silo_dll "$CONFIGURATION")"
 ) >"$logs/bench-soak-silo.log" 2>&1 &
 silo_pid=$!; pids+=("$silo_pid")
