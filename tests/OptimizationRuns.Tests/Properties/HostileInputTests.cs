@@ -15,7 +15,7 @@ namespace OptimizationRuns.Tests.Properties;
 /// Every endpoint under hostile bodies, query strings and headers (<see cref="HostileInput"/>): never a 5xx; a 4xx is
 /// problem details, a 400 names the offending field; and a refused request writes nothing (the run's and the project's row
 /// counts are unchanged). <c>OPTRUNS_PROPERTY_CASES</c> cases per endpoint (default 60;
-/// bench/properties.sh runs 10,000).
+/// bench/faults.sh --property-cases runs 10,000).
 /// </summary>
 [Collection(GatewayCollection.Name)]
 public sealed class HostileInputTests(GatewayFixture fixture, ITestOutputHelper output)
