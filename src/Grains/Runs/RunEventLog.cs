@@ -8,6 +8,20 @@ namespace OptimizationRuns.Grains.Runs;
 /// </summary>
 public sealed class RunEventLog(long lastId, int capacity)
 {
+    /// <summary>
+    /// Where an activation numbers its events from: after the checkpointed id, and after the clock in microseconds.
+    /// </summary>
+    /// <remarks>
+    /// A watcher that reconnects with <c>Last-Event-ID</c> must be sent every newer event, so ids have to keep rising
+    /// across activations, also when a silo dies (kill -9) after events it never checkpointed. An activation issues
+    /// one id per event, far fewer than one per microsecond of its life, so the clock at the next activation is past
+    /// every id the previous one gave out — provided the silos' clocks agree to within the seconds a dead silo's run
+    /// takes to move. The checkpoint keeps ids rising where a clock is behind. Ids stay below 2^53 (JavaScript's exact
+    /// integers) until the year 2255.
+    /// </remarks>
+    public static long FirstIdAfter(long checkpointed, DateTimeOffset now) =>
+        Math.Max(checkpointed, (now.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond);
+
     // Enum values as the REST contract spells them (best_score, minibatch, running).
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

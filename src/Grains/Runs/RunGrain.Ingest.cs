@@ -161,12 +161,12 @@ public sealed partial class RunGrain
         if (writes.Any(w => w is SampleWrite or IterationWrite or RunWrite { Progress: not null }))
         {
             // A write is a sign of life, as a heartbeat is.
-            live.State.LastHeartbeatAt = StoredNow();
+            _heartbeatAt = StoredNow();
         }
 
         // Every commit carries the progress accepted since the last one (RunGrain.Progress.cs).
         var (unsaved, progressVersion) = (_unsavedProgress, _progressVersion);
-        var batch = _ledger.Plan(writes, run, live.State.LastHeartbeatAt, unsaved);
+        var batch = _ledger.Plan(writes, run, _heartbeatAt, unsaved);
         using var activity = StartCommitActivity(writes, batch);
         var started = Stopwatch.GetTimestamp();
         try
@@ -180,7 +180,6 @@ public sealed partial class RunGrain
             _run = committed;
             CountStatus();
             ProgressCommitted(progressVersion);
-            _liveDirty = true;
             PublishCommitted(run, committed, batch);
             RunTelemetry.BufferedSamples.Add(-batch.Samples.Count);
             _queue.Complete(writes);

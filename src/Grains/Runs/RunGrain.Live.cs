@@ -5,14 +5,16 @@ using OptimizationRuns.Grains.Data;
 
 namespace OptimizationRuns.Grains.Runs;
 
-// The live side: events for watchers, stall detection, and checkpoints of the live state.
+// The live side: events for watchers, stall detection, and checkpoints of the heartbeat.
 public sealed partial class RunGrain
 {
     private const string StallReminder = "stall-watch";
     private IGrainTimer? _stallTimer;
     private IGrainTimer? _checkpointTimer;
     private readonly SemaphoreSlim _checkpointLock = new(1, 1);
-    private bool _liveDirty;
+    // The newest sign of life (a heartbeat or write). Every commit writes it into the run row; a checkpoint into grain
+    // storage only when the row falls behind (a run that sends heartbeats and nothing else).
+    private DateTimeOffset? _heartbeatAt;
 
     /// <inheritdoc />
     public async IAsyncEnumerable<RunEvent> WatchAsync(long afterEventId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -81,7 +83,7 @@ public sealed partial class RunGrain
             Period = _options.StallCheckPeriod,
             Interleave = true,
         });
-        _checkpointTimer ??= this.RegisterGrainTimer(static (grain, _) => grain.CheckpointAsync(), this, new GrainTimerCreationOptions
+        _checkpointTimer ??= this.RegisterGrainTimer(static (grain, _) => grain.CheckpointAsync(grain._options.CheckpointPeriod), this, new GrainTimerCreationOptions
         {
             DueTime = _options.CheckpointPeriod,
             Period = _options.CheckpointPeriod,
@@ -129,8 +131,6 @@ public sealed partial class RunGrain
             // activated again after every silo restart.
             await this.UnregisterReminder(reminder);
         }
-
-        await CheckpointAsync(force: true);
     }
 
     private async Task CheckStallAsync()
@@ -140,7 +140,7 @@ public sealed partial class RunGrain
             return;
         }
 
-        var lastSignOfLife = Latest(live.State.LastHeartbeatAt, run.LastHeartbeatAt) ?? run.StartTime ?? run.UpdatedAt;
+        var lastSignOfLife = Latest(_heartbeatAt, run.LastHeartbeatAt) ?? run.StartTime ?? run.UpdatedAt;
         var silentFor = DateTimeOffset.UtcNow - lastSignOfLife;
         if (silentFor < _options.StallAfter || _queue.Count > 0 || _committing is not null)
         {
@@ -162,22 +162,32 @@ public sealed partial class RunGrain
         }
     }
 
-    // Checkpoints come from timers, heartbeats and status changes, which interleave: one write at a
-    // time, or two writes would race on the same ETag.
-    private async Task CheckpointAsync(bool force = false)
+    // The heartbeat goes to grain storage only when neither the row nor the last checkpoint holds one within
+    // <paramref name="tolerance"/> of it: a run whose progress or samples are written every second (the row carries its
+    // heartbeat) causes no checkpoint at all. The durable heartbeat only decides when a run that moved after a crash
+    // counts as silent (minutes), so the timer's tolerance of one period costs nothing. Event ids need no checkpoint
+    // to keep rising (RunEventLog.FirstIdAfter); the checkpoint carries the newest as a floor.
+    // Timers and deactivation interleave: one write at a time, or two writes would race on the same ETag.
+    private async Task CheckpointAsync(TimeSpan tolerance)
     {
-        if (_run is null || (!_liveDirty && !force && live.State.LastEventId == _events.LastId))
+        if (_run is null || _heartbeatAt is not { } beat || Latest(live.State.LastHeartbeatAt, _run.LastHeartbeatAt) is { } durable && beat - durable <= tolerance)
         {
             return;
         }
 
         await _checkpointLock.WaitAsync();
+        var (stored, storedEventId) = (live.State.LastHeartbeatAt, live.State.LastEventId);
         try
         {
+            live.State.LastHeartbeatAt = beat;
             live.State.LastEventId = _events.LastId;
             await live.WriteStateAsync();
-            // Cleared only once written: a failed checkpoint is tried again by the next timer tick.
-            _liveDirty = false;
+        }
+        catch
+        {
+            // Not written: judged against what storage holds, the next tick tries again.
+            (live.State.LastHeartbeatAt, live.State.LastEventId) = (stored, storedEventId);
+            throw;
         }
         finally
         {

@@ -28,8 +28,7 @@ public sealed partial class RunGrain
         RunRules.Validate(progress);
         RequireWritable();
         var shown = Snapshot();
-        live.State.LastHeartbeatAt = StoredNow();
-        _liveDirty = true;
+        _heartbeatAt = StoredNow();
         RunTelemetry.ProgressReports.Add(1);
         if (AcceptedStatus is RunStatus.Pending or RunStatus.Stalled)
         {

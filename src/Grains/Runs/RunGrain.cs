@@ -35,7 +35,8 @@ public sealed partial class RunGrain(
     {
         _runId = this.GetPrimaryKey(out var projectKey);
         _projectId = Guid.TryParse(projectKey, out var projectId) ? projectId : Guid.Empty;
-        _events = new RunEventLog(live.State.LastEventId, _options.EventsKept);
+        _events = new RunEventLog(RunEventLog.FirstIdAfter(live.State.LastEventId, DateTimeOffset.UtcNow), _options.EventsKept);
+        _heartbeatAt = live.State.LastHeartbeatAt;
         _queue = new GroupCommitQueue(_options.MaxBufferedSamples);
         if (_projectId != Guid.Empty)
         {
@@ -70,7 +71,7 @@ public sealed partial class RunGrain(
         {
             await TryWriteUnsavedProgressAsync();
             await DrainAsync();
-            await CheckpointAsync();
+            await CheckpointAsync(tolerance: TimeSpan.Zero);
         }
         finally
         {
@@ -239,7 +240,7 @@ public sealed partial class RunGrain(
         {
             P50LatencyMs = p50,
             P95LatencyMs = p95,
-            LastHeartbeatAt = Latest(live.State.LastHeartbeatAt, run.LastHeartbeatAt),
+            LastHeartbeatAt = Latest(_heartbeatAt, run.LastHeartbeatAt),
             LastEventId = _events.LastId,
             BufferedSamples = _queue.BufferedSamples,
         };

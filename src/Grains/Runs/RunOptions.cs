@@ -27,6 +27,9 @@ public sealed class RunOptions
     /// </summary>
     public TimeSpan ProgressWritePeriod { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How often dirty live state (heartbeat) is checkpointed to grain storage.</summary>
+    /// <summary>
+    /// How often a run checks whether its heartbeat needs a checkpoint in grain storage: only when the run row's (written
+    /// with every commit and progress write) is more than this behind, i.e. for runs that send heartbeats and nothing else.
+    /// </summary>
     public TimeSpan CheckpointPeriod { get; set; } = TimeSpan.FromSeconds(5);
 }
