@@ -27,7 +27,7 @@ public sealed partial class RunGrain
     {
         RunRules.Validate(progress);
         RequireWritable();
-        var shown = Snapshot();
+        var changes = Changes(Snapshot(), progress);
         _heartbeatAt = StoredNow();
         RunTelemetry.ProgressReports.Add(1);
         if (AcceptedStatus is RunStatus.Pending or RunStatus.Stalled)
@@ -35,7 +35,7 @@ public sealed partial class RunGrain
             // It changes the status: durable before the answer.
             await WriteAsync(new RunWrite { Progress = progress });
         }
-        else if (Changes(shown, progress))
+        else if (changes)
         {
             _unsavedProgress = RunLedger.Merge(_unsavedProgress, progress);
             _progressVersion++;
@@ -43,7 +43,13 @@ public sealed partial class RunGrain
         }
 
         var run = Snapshot();
-        _events.Publish(RunEventKind.Progress, new ProgressEvent(run.Phase, run.CurrentIteration, run.TotalIterations, run.Message));
+        if (changes)
+        {
+            // A report that changes nothing (a bare heartbeat, a repeat) is no news: watchers, and the dashboard pages
+            // that re-render on every progress event, are not woken 8 times a second by a run's workers saying "alive".
+            _events.Publish(RunEventKind.Progress, new ProgressEvent(run.Phase, run.CurrentIteration, run.TotalIterations, run.Message));
+        }
+
         return run;
     }
 

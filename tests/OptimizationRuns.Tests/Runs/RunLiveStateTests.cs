@@ -116,6 +116,34 @@ public sealed class RunLiveStateTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AReportThatChangesNothingPublishesNoEvent()
+    {
+        var (_, _, grain) = await RunScenario.StartRunAsync(fixture.Client);
+        await grain.ReportProgressAsync(new RunProgress("searching", CurrentIteration: 3, Message: "trial 3"));
+        for (var i = 0; i < 5; i++)
+        {
+            await grain.ReportProgressAsync(new RunProgress());
+            await grain.ReportProgressAsync(new RunProgress("searching", CurrentIteration: 3, Message: "trial 3"));
+            await grain.ReportProgressAsync(new RunProgress(CurrentIteration: 2));
+        }
+
+        var heartbeat = (await grain.ReportProgressAsync(new RunProgress())).LastHeartbeatAt;
+        await grain.ReportProgressAsync(new RunProgress(Message: "trial 4"));
+        await grain.TransitionAsync(new RunTransition(RunStatus.Completed, FinalScore: 0.5m));
+
+        var events = new List<RunEvent>();
+        await foreach (var e in grain.WatchAsync(0).WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token))
+        {
+            events.Add(e);
+        }
+
+        Assert.Equal([RunEventKind.Status, RunEventKind.Progress, RunEventKind.Progress, RunEventKind.Status], events.Select(e => e.Kind));
+        Assert.Contains("trial 4", events[2].PayloadJson);
+        // Still a sign of life.
+        Assert.True((await grain.GetAsync())!.LastHeartbeatAt >= heartbeat);
+    }
+
+    [Fact]
     public async Task AWatcherSeesEventsAsTheyHappen()
     {
         var (_, _, grain) = await RunScenario.StartRunAsync(fixture.Client);
