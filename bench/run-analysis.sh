@@ -249,7 +249,7 @@ key=$(admin_post "/api/projects/$project/api-keys" '{"name":"bench-analysis"}' |
 read -r heavy_samples export_rows sample_bytes < <(owner_psql -t -A -F ' ' -c "
   SELECT (SELECT count(*) FROM optimization_samples WHERE run_id = '$heavy_run'),
          (SELECT count(*) FROM optimization_samples WHERE run_id = '$export_run'),
-         pg_total_relation_size('optimization_samples')")
+         (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('optimization_samples'))")
 log "heavy run $heavy_run: $heavy_samples samples; export run $export_run: $export_rows samples; optimization_samples $((sample_bytes / 1048576)) MiB"
 
 # ───────────────────────────── latency ─────────────────────────────

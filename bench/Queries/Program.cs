@@ -504,7 +504,9 @@ async Task<(long Runs, long Iterations, long Samples, long SampleBytes)> SizesAs
     await using var connection = await owner.OpenConnectionAsync(ct);
     return await connection.QuerySingleAsync<(long, long, long, long)>(new CommandDefinition("""
         SELECT (SELECT count(*) FROM optimization_runs), (SELECT count(*) FROM optimization_iterations),
-               (SELECT count(*) FROM optimization_samples), pg_total_relation_size('optimization_samples')
+               (SELECT count(*) FROM optimization_samples),
+               -- The parent of a partitioned table has no storage of its own: its partitions' sizes (either layout).
+               (SELECT sum(pg_total_relation_size(relid))::bigint FROM pg_partition_tree('optimization_samples'))
         """, commandTimeout: 300, cancellationToken: ct));
 }
 
