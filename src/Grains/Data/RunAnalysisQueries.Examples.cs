@@ -62,12 +62,20 @@ public sealed partial class RunAnalysisQueries
             LIMIT @Take
         ),
         seen AS (
-            SELECT p.example_key, bool_or(i.kind = 'baseline') AS in_baseline, bool_or(i.kind = 'minibatch') AS in_minibatch,
-                   bool_or(i.kind = 'full') AS in_full
+            -- Per example of the page: its samples' iterations by the (run, example) index, then those iterations by
+            -- their key; LATERAL keeps it so. As a join, PostgreSQL at 10 M samples read every sample of the run,
+            -- iteration by iteration, and only then kept the page's (61 of 70 ms for a 13,000-sample run;
+            -- BENCHMARKS.md, "Analysis endpoints at 10 M samples, quiet").
+            SELECT p.example_key, k.in_baseline, k.in_minibatch, k.in_full
             FROM page p
-            JOIN optimization_samples s ON s.run_id = @RunId AND s.example_id = p.example_id
-            JOIN optimization_iterations i ON i.run_id = @RunId AND i.iteration = s.iteration /*seenKind*/
-            GROUP BY p.example_key
+            CROSS JOIN LATERAL (
+                SELECT bool_or(i.kind = 'baseline') AS in_baseline, bool_or(i.kind = 'minibatch') AS in_minibatch,
+                       bool_or(i.kind = 'full') AS in_full
+                FROM optimization_iterations i
+                WHERE i.run_id = @RunId /*seenKind*/ AND i.iteration = ANY (ARRAY(
+                    SELECT s.iteration FROM optimization_samples s WHERE s.run_id = @RunId AND s.example_id = p.example_id))
+            ) k
+            WHERE p.example_id IS NOT NULL
             UNION ALL
             SELECT p.example_key, bool_or(i.kind = 'baseline'), bool_or(i.kind = 'minibatch'), bool_or(i.kind = 'full')
             FROM page p
