@@ -38,9 +38,11 @@ public static class PartitionNames
     /// <c>EXPLAIN (FORMAT JSON)</c> of <paramref name="sql"/>, each partition's <c>Relation Name</c> and <c>Index Name</c>
     /// replaced by its partitioned parent's (the partition's own kept as <c>Partition Relation Name</c>, <c>Partition Index Name</c>).
     /// </summary>
-    public static async Task<string> ExplainAsync(NpgsqlConnection connection, string sql, object? parameters, NpgsqlTransaction? transaction)
+    public static async Task<string> ExplainAsync(NpgsqlConnection connection, string sql, object? parameters, NpgsqlTransaction? transaction,
+        bool analyze = false)
     {
-        var json = await connection.QuerySingleAsync<string>(new CommandDefinition($"EXPLAIN (FORMAT JSON) {sql}", parameters, transaction));
+        var json = await connection.QuerySingleAsync<string>(new CommandDefinition(
+            $"EXPLAIN ({(analyze ? "ANALYZE, " : "")}FORMAT JSON) {sql}", parameters, transaction));
         var roots = (await connection.QueryAsync<Inheritance>(new CommandDefinition(RootsSql, transaction: transaction)))
             .ToDictionary(r => r.Child, r => r.Root);
         var plan = JsonNode.Parse(json)!;

@@ -35,9 +35,10 @@ public sealed class ServicePlan : IAsyncDisposable
     /// The plan of <paramref name="sql"/> (EXPLAIN, ordinary planner settings) with these parameter values, partitions
     /// named by their partitioned table and index (<see cref="PartitionNames"/>).
     /// </summary>
-    public async Task<Plan> ExplainAsync(string sql, object? parameters = null)
+    /// With <paramref name="analyze"/>, the statement runs and the plan carries what each node did.
+    public async Task<Plan> ExplainAsync(string sql, object? parameters = null, bool analyze = false)
     {
-        var json = await PartitionNames.ExplainAsync(Connection, sql, parameters, Transaction);
+        var json = await PartitionNames.ExplainAsync(Connection, sql, parameters, Transaction, analyze);
         return new Plan(json, Plan.NodesOf(JsonDocument.Parse(json).RootElement).ToList());
     }
 
@@ -87,6 +88,11 @@ public sealed record Plan(string Json, IReadOnlyList<JsonElement> Nodes)
     /// <summary>The tables the plan reads from end to end.</summary>
     public IReadOnlyList<string> SequentialScans =>
         Nodes.Where(n => n.GetProperty("Node Type").GetString() == "Seq Scan").Select(n => n.GetProperty("Relation Name").GetString()!).ToList();
+
+    /// <summary>Rows the plan's scans of <paramref name="table"/> returned, over all their loops (EXPLAIN ANALYZE only).</summary>
+    public long RowsRead(string table) => Nodes
+        .Where(n => n.TryGetProperty("Relation Name", out var relation) && relation.GetString() == table)
+        .Sum(n => (long)(n.GetProperty("Actual Rows").GetDouble() * n.GetProperty("Actual Loops").GetDouble()));
 
     /// <summary>Whether the plan reads one of the <c>|</c>-separated indexes.</summary>
     public bool Uses(string indexes) => indexes.Split('|').Any(Indexes.Contains);
