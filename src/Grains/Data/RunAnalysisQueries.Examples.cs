@@ -61,11 +61,12 @@ public sealed partial class RunAnalysisQueries
             ORDER BY sort_first, sort_second, example_key
             LIMIT @Take
         ),
-        seen AS (
+        seen AS MATERIALIZED (
             -- Per example of the page: its samples' iterations by the (run, example) index, then those iterations by
             -- their key; LATERAL keeps it so. As a join, PostgreSQL at 10 M samples read every sample of the run,
             -- iteration by iteration, and only then kept the page's (61 of 70 ms for a 13,000-sample run;
-            -- BENCHMARKS.md, "Analysis endpoints at 10 M samples, quiet").
+            -- BENCHMARKS.md, "Analysis endpoints at 10 M samples, quiet"). Materialized: once, not once per page row
+            -- (the generic plan of the prepared statement inlined it into a nested loop: 2,500 lateral calls, 75 ms).
             SELECT p.example_key, k.in_baseline, k.in_minibatch, k.in_full
             FROM page p
             CROSS JOIN LATERAL (
