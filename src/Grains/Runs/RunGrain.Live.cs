@@ -163,31 +163,35 @@ public sealed partial class RunGrain
     }
 
     // The heartbeat goes to grain storage only when neither the row nor the last checkpoint holds one within
-    // <paramref name="tolerance"/> of it: a run whose progress or samples are written every second (the row carries its
-    // heartbeat) causes no checkpoint at all. The durable heartbeat only decides when a run that moved after a crash
-    // counts as silent (minutes), so the timer's tolerance of one period costs nothing. Event ids need no checkpoint
-    // to keep rising (RunEventLog.FirstIdAfter); the checkpoint carries the newest as a floor.
-    // Timers and deactivation interleave: one write at a time, or two writes would race on the same ETag.
+    // `tolerance` of it: a run whose progress or samples are written every second (the row carries its heartbeat)
+    // causes no checkpoint at all. The durable heartbeat only decides when a run that moved after a crash counts as
+    // silent (minutes), so the timer's tolerance of one period costs nothing. Event ids need no checkpoint to keep
+    // rising (RunEventLog.FirstIdAfter); the checkpoint carries the newest as a floor.
+    // Timers and deactivation interleave: judged and written under one lock, or a second caller would write again
+    // what the first just wrote, on the same ETag.
     private async Task CheckpointAsync(TimeSpan tolerance)
     {
-        if (_run is null || _heartbeatAt is not { } beat || Latest(live.State.LastHeartbeatAt, _run.LastHeartbeatAt) is { } durable && beat - durable <= tolerance)
-        {
-            return;
-        }
-
         await _checkpointLock.WaitAsync();
-        var (stored, storedEventId) = (live.State.LastHeartbeatAt, live.State.LastEventId);
         try
         {
-            live.State.LastHeartbeatAt = beat;
-            live.State.LastEventId = _events.LastId;
-            await live.WriteStateAsync();
-        }
-        catch
-        {
-            // Not written: judged against what storage holds, the next tick tries again.
-            (live.State.LastHeartbeatAt, live.State.LastEventId) = (stored, storedEventId);
-            throw;
+            if (_run is not { } run || _heartbeatAt is not { } beat
+                || (Latest(live.State.LastHeartbeatAt, run.LastHeartbeatAt) is { } durable && beat - durable <= tolerance))
+            {
+                return;
+            }
+
+            var stored = (live.State.LastHeartbeatAt, live.State.LastEventId);
+            (live.State.LastHeartbeatAt, live.State.LastEventId) = (beat, _events.LastId);
+            try
+            {
+                await live.WriteStateAsync();
+            }
+            catch
+            {
+                // Not written: judged against what storage holds, the next tick tries again.
+                (live.State.LastHeartbeatAt, live.State.LastEventId) = stored;
+                throw;
+            }
         }
         finally
         {
