@@ -22,7 +22,10 @@ Options:
   --gateway-port N       the silo's Orleans gateway port (default 30461)
   --http-port N          the gateway listens on 127.0.0.1:N (default 8461)
   --requests N           measured requests per read pattern, sequential (default 300)
-  --warmup N             unmeasured requests per read pattern first (default 50)
+  --warmup N             unmeasured requests per read pattern and warm-up round (default 50)
+  --warmup-seconds S     warm-up rounds over every pattern go on for at least S seconds (default 15): the runtimes'
+                         tiered JIT needs ~1,000 requests before a read runs at its steady speed
+  --rounds N             the measured requests come in N rounds, each visiting every pattern (default 5)
   --export-samples N     samples of the export run (default 1000000; 100 iterations of N/100)
   --exports N            measured exports per format (default 2)
   --background-runs N    other heavy runs in the same project, so the tables are not just the measured runs (default 10)
@@ -42,6 +45,8 @@ gateway_port=30461
 http_port=8461
 requests=300
 warmup=50
+warmup_seconds=15
+rounds=5
 export_samples=1000000
 exports=2
 background_runs=10
@@ -56,6 +61,8 @@ while [ $# -gt 0 ]; do
     --http-port) http_port="${2:?--http-port needs a value}"; shift 2 ;;
     --requests) requests="${2:?--requests needs a value}"; shift 2 ;;
     --warmup) warmup="${2:?--warmup needs a value}"; shift 2 ;;
+    --warmup-seconds) warmup_seconds="${2:?--warmup-seconds needs a value}"; shift 2 ;;
+    --rounds) rounds="${2:?--rounds needs a value}"; shift 2 ;;
     --export-samples) export_samples="${2:?--export-samples needs a value}"; shift 2 ;;
     --exports) exports="${2:?--exports needs a value}"; shift 2 ;;
     --background-runs) background_runs="${2:?--background-runs needs a value}"; shift 2 ;;
@@ -66,6 +73,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ "$skip_load" = 0 ] || [ -n "$database" ] || die "--skip-load needs --database"
+[ "$rounds" -ge 1 ] && [ $((requests % rounds)) = 0 ] || die "--requests ($requests) must be a multiple of --rounds ($rounds)"
 [ "$background_runs" -ge 1 ] || die "--background-runs must be at least 1: the first is the other side of /compare"
 command -v curl >/dev/null || die "curl is needed"
 
@@ -255,41 +263,62 @@ log "heavy run $heavy_run: $heavy_samples samples; export run $export_run: $expo
 # ───────────────────────────── latency ─────────────────────────────
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-# $1 name, then the URLs (one of them per request, cycled): prints "p50 p95 p99 max" in ms, nearest rank.
-measure() {
-  local name=$1; shift
-  local urls=("$@") args=() i
-  for ((i = 0; i < warmup; i++)); do args+=(-o /dev/null "${urls[i % ${#urls[@]}]}"); done
-  curl -sS -H "Authorization: Bearer $key" "${args[@]}"
-  args=(-w '%{http_code} %{time_total}\n')
-  for ((i = 0; i < requests; i++)); do args+=(-o /dev/null "${urls[i % ${#urls[@]}]}"); done
-  curl -sS -H "Authorization: Bearer $key" "${args[@]}" >"$work/$name.times"
-  if grep -qv '^200 ' "$work/$name.times"; then die "$name: a request did not answer 200: $(grep -v '^200 ' "$work/$name.times" | head -1)"; fi
-  awk '{ print $2 * 1000 }' "$work/$name.times" | sort -n | awk '{ v[NR] = $1 } END {
-    printf "%.2f %.2f %.2f %.2f\n", v[int(NR * 0.50 + 0.999)], v[int(NR * 0.95 + 0.999)], v[int(NR * 0.99 + 0.999)], v[NR] }'
-}
 run_url="$base/api/optimization/runs/$heavy_run"
+compare_url="$base/api/optimization/compare"
 cursor=$(curl -fsS -H "Authorization: Bearer $key" "$run_url/examples?limit=50" | json_field nextCursor)
 flaky_cursor=$(curl -fsS -H "Authorization: Bearer $key" "$run_url/examples?sort=flakiest&limit=50" | json_field nextCursor)
-log "measuring: $warmup warm-up and $requests measured requests per pattern"
+patterns=(trajectory candidates compare compare_baseline compare_examples examples_hardest examples_flakiest examples_next_page examples_kind_full)
+# Each pattern's URLs, space-separated; a pattern's requests cycle through them.
+declare -A pattern_urls=(
+  [trajectory]="$run_url/trajectory"
+  [candidates]="$run_url/candidates"
+  [compare]="$compare_url?a=$heavy_run&b=$other_run"
+  [compare_baseline]="$compare_url?a=$heavy_run&aIteration=0&b=$heavy_run"
+  [compare_examples]="$compare_url/examples?a=$heavy_run&b=$other_run&bucket=regressed"
+  [examples_hardest]="$run_url/examples"
+  [examples_flakiest]="$run_url/examples?sort=flakiest"
+  [examples_next_page]="$run_url/examples?cursor=$cursor $run_url/examples?sort=flakiest&cursor=$flaky_cursor"
+  [examples_kind_full]="$run_url/examples?kind=full&minEvaluations=5"
+)
+# $1 pattern, $2 requests, $3 file to append "code seconds" lines to (none: unmeasured); one kept-alive connection.
+requests_of() {
+  local urls i args=()
+  read -r -a urls <<<"${pattern_urls[$1]}"
+  for ((i = 0; i < $2; i++)); do args+=(-o /dev/null "${urls[i % ${#urls[@]}]}"); done
+  if [ -z "${3:-}" ]; then curl -sS -H "Authorization: Bearer $key" "${args[@]}"; return; fi
+  curl -sS -H "Authorization: Bearer $key" -w '%{http_code} %{time_total}\n' "${args[@]}" >>"$3"
+}
+# Warm-up: every pattern in turn until warmup_seconds have passed, so the runtimes' tiered JIT has compiled the hot
+# code of all of them (a pattern measured straight after start-up ran 2-3x slower for its first ~1,000 requests);
+# then a pause for the background tier-1 compilations to finish.
+log "warm-up: rounds of $warmup requests per pattern for at least $warmup_seconds s"
+warm_started=$SECONDS
+while :; do
+  for pattern in "${patterns[@]}"; do requests_of "$pattern" "$warmup"; done
+  [ $((SECONDS - warm_started)) -lt "$warmup_seconds" ] || break
+done
+sleep 5
+# Measured in rounds, each visiting every pattern, so load from elsewhere on the machine hits all of them alike.
+log "measuring: $requests requests per pattern in $rounds rounds"
+for ((round = 0; round < rounds; round++)); do
+  for pattern in "${patterns[@]}"; do
+    requests_of "$pattern" $((requests / rounds)) "$work/$pattern.times"
+  done
+done
 declare -A latency
-compare_url="$base/api/optimization/compare"
-latency[trajectory]=$(measure trajectory "$run_url/trajectory")
-latency[candidates]=$(measure candidates "$run_url/candidates")
-latency[compare]=$(measure compare "$compare_url?a=$heavy_run&b=$other_run")
-latency[compare_baseline]=$(measure compare_baseline "$compare_url?a=$heavy_run&aIteration=0&b=$heavy_run")
-latency[compare_examples]=$(measure compare_examples "$compare_url/examples?a=$heavy_run&b=$other_run&bucket=regressed")
-latency[examples_hardest]=$(measure examples_hardest "$run_url/examples")
-latency[examples_flakiest]=$(measure examples_flakiest "$run_url/examples?sort=flakiest")
-latency[examples_next_page]=$(measure examples_next_page "$run_url/examples?cursor=$cursor" "$run_url/examples?sort=flakiest&cursor=$flaky_cursor")
-latency[examples_kind_full]=$(measure examples_kind_full "$run_url/examples?kind=full&minEvaluations=5")
+for pattern in "${patterns[@]}"; do
+  if grep -qv '^200 ' "$work/$pattern.times"; then die "$pattern: a request did not answer 200: $(grep -v '^200 ' "$work/$pattern.times" | head -1)"; fi
+  # "p50 p95 p99 max" in ms, nearest rank.
+  latency[$pattern]=$(awk '{ print $2 * 1000 }' "$work/$pattern.times" | sort -n | awk '{ v[NR] = $1 } END {
+    printf "%.2f %.2f %.2f %.2f\n", v[int(NR * 0.50 + 0.999)], v[int(NR * 0.95 + 0.999)], v[int(NR * 0.99 + 0.999)], v[NR] }')
+done
 
 # ───────────────────────────── SQL baseline ─────────────────────────────
 
 log "SQL baseline: the same reads through the silo's data classes in this process, and COPY of the export run"
 dotnet "$OPTRUNS_ROOT/bench/Queries/bin/$CONFIGURATION/net10.0/OptimizationRuns.Bench.Queries.dll" analysis-baseline \
   --project "$project" --run "$heavy_run" --other-run "$other_run" --export-run "$export_run" \
-  --requests "$requests" --warmup "$warmup" --copies "$exports" >"$work/sql.out" || die "the SQL baseline failed: $(tail -5 "$work/sql.out")"
+  --requests "$requests" --rounds "$rounds" --warmup "$warmup" --warmup-seconds "$warmup_seconds" --copies "$exports" >"$work/sql.out" || die "the SQL baseline failed: $(tail -5 "$work/sql.out")"
 declare -A sql_latency
 while read -r name p50 p95 p99 max; do sql_latency[$name]="$p50 $p95 $p99 $max"; done < <(grep -E '^[a-z_]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$' "$work/sql.out")
 sql_json=$(tail -1 "$work/sql.out")
@@ -338,13 +367,12 @@ for format in jsonl csv; do
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-patterns=(trajectory candidates compare compare_baseline compare_examples examples_hardest examples_flakiest examples_next_page examples_kind_full)
 for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || die "process $pid stopped during the benchmark: see $logs/bench-analysis-*.log"; done
 
 # ───────────────────────────── report ─────────────────────────────
 
 echo
-echo "latency through HTTP, ms ($requests sequential requests per pattern after $warmup warm-up; nearest-rank percentiles),"
+echo "latency through HTTP, ms ($requests sequential requests per pattern in $rounds rounds, after ≥ $warmup_seconds s of warm-up; nearest-rank percentiles),"
 echo "and the same read's SQL baseline (the silo's data classes in-process, same count)"
 printf '%-20s %8s %8s %8s %8s   %8s %8s   %s\n' pattern p50 p95 p99 max "sql p50" "sql p95" target
 for pattern in "${patterns[@]}"; do

@@ -20,7 +20,10 @@ public static class AnalysisBaseline
 
     public const string Usage = """
         Usage: OptimizationRuns.Bench.Queries analysis-baseline --project ID --run ID --other-run ID --export-run ID
-                 [--requests N] [--warmup N] [--copies N]
+                 [--requests N] [--rounds N] [--warmup N] [--warmup-seconds S] [--copies N]
+
+        Warm-up: rounds of --warmup reads per pattern for at least --warmup-seconds; then --requests reads per
+        pattern in --rounds rounds, each visiting every pattern (as bench/run-analysis.sh measures through HTTP).
 
         Needs ConnectionStrings__Postgres (the service role). bench/run-analysis.sh runs it.
         """;
@@ -45,7 +48,9 @@ public static class AnalysisBaseline
         var other = Guid.Parse(otherText);
         var exportRun = Guid.Parse(exportText);
         var requests = int.Parse(values.GetValueOrDefault("--requests", "300"), CultureInfo.InvariantCulture);
+        var rounds = int.Parse(values.GetValueOrDefault("--rounds", "5"), CultureInfo.InvariantCulture);
         var warmup = int.Parse(values.GetValueOrDefault("--warmup", "50"), CultureInfo.InvariantCulture);
+        var warmupTime = TimeSpan.FromSeconds(double.Parse(values.GetValueOrDefault("--warmup-seconds", "15"), CultureInfo.InvariantCulture));
         var copies = int.Parse(values.GetValueOrDefault("--copies", "2"), CultureInfo.InvariantCulture);
         var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings__Postgres is not set (bench/run-analysis.sh sets it).");
@@ -75,27 +80,43 @@ public static class AnalysisBaseline
         };
 
         var json = new List<string>();
-        Console.WriteLine($"SQL baseline: the silo's data classes in-process ({requests} sequential reads per pattern after {warmup} warm-up; nearest-rank percentiles, ms)");
-        Console.WriteLine($"{"pattern",-20} {"p50",8} {"p95",8} {"p99",8} {"max",8}");
-        foreach (var (name, read) in patterns)
+        Console.WriteLine($"SQL baseline: the silo's data classes in-process ({requests} sequential reads per pattern in {rounds} rounds after ≥ {warmupTime.TotalSeconds:0} s of warm-up; nearest-rank percentiles, ms)");
+        var warming = Stopwatch.StartNew();
+        do
         {
-            for (var i = 0; i < warmup; i++)
+            foreach (var (_, read) in patterns)
             {
-                await read(i);
+                for (var i = 0; i < warmup; i++)
+                {
+                    await read(i);
+                }
             }
+        }
+        while (warming.Elapsed < warmupTime);
 
-            var times = new double[requests];
-            for (var i = 0; i < requests; i++)
+        await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken); // the background tier-1 compilations
+        var times = patterns.ToDictionary(p => p.Name, _ => new List<double>(requests));
+        var perRound = Math.Max(1, requests / rounds);
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var (name, read) in patterns)
             {
-                var started = Stopwatch.GetTimestamp();
-                await read(i);
-                times[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                for (var i = 0; i < perRound; i++)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await read(i);
+                    times[name].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
             }
+        }
 
-            Array.Sort(times);
-            double Rank(double q) => times[Math.Min(times.Length - 1, (int)Math.Ceiling(q * times.Length) - 1)];
-            Console.WriteLine($"{name,-20} {Rank(0.50),8:0.00} {Rank(0.95),8:0.00} {Rank(0.99),8:0.00} {times[^1],8:0.00}");
-            json.Add($"\"{name}\":{{\"p50_ms\":{Rank(0.50):0.00},\"p95_ms\":{Rank(0.95):0.00},\"p99_ms\":{Rank(0.99):0.00},\"max_ms\":{times[^1]:0.00}}}");
+        Console.WriteLine($"{"pattern",-20} {"p50",8} {"p95",8} {"p99",8} {"max",8}");
+        foreach (var (name, _) in patterns)
+        {
+            var sorted = times[name].Order().ToArray();
+            double Rank(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+            Console.WriteLine($"{name,-20} {Rank(0.50),8:0.00} {Rank(0.95),8:0.00} {Rank(0.99),8:0.00} {sorted[^1],8:0.00}");
+            json.Add($"\"{name}\":{{\"p50_ms\":{Rank(0.50):0.00},\"p95_ms\":{Rank(0.95):0.00},\"p99_ms\":{Rank(0.99):0.00},\"max_ms\":{sorted[^1]:0.00}}}");
         }
 
         var dataSource = services.GetRequiredService<NpgsqlDataSource>();
