@@ -25,7 +25,7 @@ Options passed to the benchmark (bench/Queries):
   --scale F              data size: F × (10,000 runs, 100,000 iterations, 1,000,000 samples) (default 1.0; 0.1: quick)
   --projects N           projects the runs are spread over (default 5)
   --requests N           measured requests per pattern and layer, sequential (default 300)
-  --warmup N             unmeasured requests per pattern and layer first (default 100)
+  --warmup N             unmeasured requests per pattern and layer first (default 400: ~35 s, the JIT's warm-up)
   --rounds N             the measured requests come in N interleaved rounds (default 5)
   --concurrency N        then a throughput pass with N concurrent HTTP clients (default 8; 0: none)
   --concurrent-requests N  requests per pattern in that pass (default 800)
@@ -36,7 +36,7 @@ Options passed to the benchmark (bench/Queries):
 
 Environment: OPTRUNS_PG_PORT (default 54329) picks the local PostgreSQL; BENCH_SILO_ENV and BENCH_GATEWAY_ENV may
 hold extra KEY=VALUE settings for the silo and both gateways. Logs: .data/logs/bench-queries-{silo,gateway,
-gateway-warning}.log. Takes about 2 minutes at --scale 1 on 2 cores (the load ~35 s), plus the build. At --scale 10
+gateway-warning}.log. Takes about 2.5 minutes at --scale 1 on 2 cores (the load ~35 s), plus the build. At --scale 10
 (10 M samples, 8.6 GB) the load took 32 minutes at a load average of 50–97 (BENCHMARKS.md, "100× the seed's data"):
 keep it with --keep-database and measure again with --database NAME --skip-load.
 TXT
