@@ -28,31 +28,22 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
     /// <summary>The run's summary as JSON text; null when the run is not visible in <paramref name="projectId"/>.</summary>
     public async Task<string?> SummaryAsync(Guid projectId, Guid runId, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var json = await scope.Connection.ExecuteScalarAsync<string?>(
-            new CommandDefinition(SummarySql, new { RunId = runId }, scope.Transaction, cancellationToken: cancellationToken));
-        await scope.CommitAsync(cancellationToken);
-        return json;
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        return await reader.QuerySingleOrDefaultAsync<string?>(SummarySql, new { RunId = runId });
     }
 
     /// <summary>The project's top completed runs by final score, optionally of one optimizer.</summary>
     public async Task<List<RunSnapshot>> LeaderboardAsync(Guid projectId, string? optimizerType, int limit, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var rows = await scope.Connection.QueryAsync<RunSnapshot>(new CommandDefinition(LeaderboardSql,
-            new { OptimizerType = optimizerType, Limit = limit }, scope.Transaction, cancellationToken: cancellationToken));
-        await scope.CommitAsync(cancellationToken);
-        return rows.AsList();
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        return await reader.QueryAsync<RunSnapshot>(LeaderboardSql, new { OptimizerType = optimizerType, Limit = limit });
     }
 
     /// <summary>The project's rows of the analytics view, one per optimizer it has runs of.</summary>
     public async Task<List<OptimizerAnalytics>> AnalyticsAsync(Guid projectId, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var rows = await scope.Connection.QueryAsync<OptimizerAnalytics>(
-            new CommandDefinition(AnalyticsSql, transaction: scope.Transaction, cancellationToken: cancellationToken));
-        await scope.CommitAsync(cancellationToken);
-        return rows.AsList();
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        return await reader.QueryAsync<OptimizerAnalytics>(AnalyticsSql, null);
     }
 
     /// <summary>

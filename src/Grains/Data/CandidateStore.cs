@@ -71,8 +71,6 @@ public sealed class CandidateStore(NpgsqlDataSource dataSource)
         return (conflicts.Count == 0 ? inserted : 0, conflicts);
     }
 
-    // Whether the run is visible under RLS, so another project's run is a 404, not an empty list.
-    private const string RunExistsSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = @RunId);";
 
     /// <summary>
     /// One row per (predictor, kind, index) that is recorded or chosen by an iteration. The choices come from each
@@ -122,19 +120,8 @@ public sealed class CandidateStore(NpgsqlDataSource dataSource)
     /// <summary>The run's candidate rows; null when the run is not visible in <paramref name="projectId"/>.</summary>
     public async Task<List<CandidateRow>?> ReadAsync(Guid projectId, Guid runId, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        List<CandidateRow>? rows = null;
-        await using (var results = await scope.Connection.QueryMultipleAsync(
-                         scope.Command(RunExistsSql + CandidatesSql, new { RunId = runId }, cancellationToken)))
-        {
-            if (await results.ReadSingleAsync<bool>())
-            {
-                rows = (await results.ReadAsync<CandidateRow>()).AsList();
-            }
-        }
-
-        await scope.CommitAsync(cancellationToken);
-        return rows;
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        return await reader.QueryRunAsync<CandidateRow>(CandidatesSql, new { RunId = runId });
     }
 }
 

@@ -153,28 +153,24 @@ public sealed class ComparisonQueries(NpgsqlDataSource dataSource)
     public async Task<(ComparedIteration A, ComparedIteration B, PairAggregates Pairs)> CompareAsync(
         Guid projectId, ComparisonQuery query, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var (a, b) = await ResolveAsync(scope, query, cancellationToken);
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        var (a, b) = await ResolveAsync(reader, query);
         var parameters = Sides(a, b);
         parameters.Add("ListedDuplicates", DuplicateExamples.MaxListed);
-        var pairs = await scope.Connection.QuerySingleAsync<PairAggregates>(scope.Command(CompareSql, parameters, cancellationToken));
-        await scope.CommitAsync(cancellationToken);
-        return (a, b, pairs);
+        return (a, b, await reader.QuerySingleAsync<PairAggregates>(CompareSql, parameters));
     }
 
     /// <summary>Both sides resolved, and up to <paramref name="take"/> of their pairs after the query's key.</summary>
     public async Task<(ComparedIteration A, ComparedIteration B, List<ExamplePairRow> Rows)> PageAsync(
         Guid projectId, ComparisonExamplesQuery query, int take, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var (a, b) = await ResolveAsync(scope, query.Comparison, cancellationToken);
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        var (a, b) = await ResolveAsync(reader, query.Comparison);
         var parameters = Sides(a, b);
         parameters.Add("AfterKey", query.AfterKey);
         parameters.Add("Bucket", query.Bucket?.ToName());
         parameters.Add("Take", take);
-        var rows = (await scope.Connection.QueryAsync<ExamplePairRow>(scope.Command(PageSql, parameters, cancellationToken))).AsList();
-        await scope.CommitAsync(cancellationToken);
-        return (a, b, rows);
+        return (a, b, await reader.QueryAsync<ExamplePairRow>(PageSql, parameters));
     }
 
     /// <summary>The parameters of the pairing statements for resolved sides.</summary>
@@ -190,16 +186,15 @@ public sealed class ComparisonQueries(NpgsqlDataSource dataSource)
 
     // The pairing statement takes concrete iterations, so it pairs exactly the iterations this answer names even when
     // a new best is committed meanwhile.
-    private static async Task<(ComparedIteration A, ComparedIteration B)> ResolveAsync(
-        ProjectTransaction scope, ComparisonQuery query, CancellationToken cancellationToken)
+    private static async Task<(ComparedIteration A, ComparedIteration B)> ResolveAsync(ProjectReader reader, ComparisonQuery query)
     {
-        var rows = (await scope.Connection.QueryAsync<ResolvedSideRow>(scope.Command(ResolveSql, new
+        var rows = await reader.QueryAsync<ResolvedSideRow>(ResolveSql, new
         {
             RunA = query.A.RunId,
             IterationA = query.A.Iteration,
             RunB = query.B.RunId,
             IterationB = query.B.Iteration,
-        }, cancellationToken))).AsList();
+        });
         return ComparisonSides.Resolve(query, rows[0], rows[1]);
     }
 }

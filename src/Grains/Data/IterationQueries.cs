@@ -30,8 +30,6 @@ public sealed class IterationQueries(NpgsqlDataSource dataSource)
     /// <summary>optimization_iterations_best_idx holds the one best row of each run.</summary>
     public const string BestSql = $"SELECT {Columns} FROM optimization_iterations WHERE run_id = @RunId AND is_best ORDER BY iteration LIMIT 1";
 
-    // One round trip: whether the run exists in this project (RLS), then the rows.
-    private const string RunExistsSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = @RunId); ";
 
     /// <summary>The run's iterations in order; null when the run is not visible in <paramref name="projectId"/>.</summary>
     public Task<List<IterationView>?> ListAsync(Guid projectId, Guid runId, CancellationToken cancellationToken) =>
@@ -44,22 +42,11 @@ public sealed class IterationQueries(NpgsqlDataSource dataSource)
     public async Task<List<IterationView>?> ListAsync(
         Guid projectId, Guid runId, string? paramsJson, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        List<IterationView>? rows = null;
         var (sql, parameters) = paramsJson is null
-            ? (RunExistsSql + IterationsSql, (object)new { RunId = runId })
-            : (RunExistsSql + IterationsWithParamsSql, new { RunId = runId, Params = paramsJson });
-        await using (var results = await scope.Connection.QueryMultipleAsync(
-                         new CommandDefinition(sql, parameters, scope.Transaction, cancellationToken: cancellationToken)))
-        {
-            if (await results.ReadSingleAsync<bool>())
-            {
-                rows = (await results.ReadAsync<IterationView>()).AsList();
-            }
-        }
-
-        await scope.CommitAsync(cancellationToken);
-        return rows;
+            ? (IterationsSql, (object)new { RunId = runId })
+            : (IterationsWithParamsSql, new { RunId = runId, Params = paramsJson });
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        return await reader.QueryRunAsync<IterationView>(sql, parameters);
     }
 
     /// <summary>
@@ -67,17 +54,9 @@ public sealed class IterationQueries(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<(bool RunExists, IterationView? Best)> BestAsync(Guid projectId, Guid runId, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        bool exists;
-        IterationView? best;
-        await using (var results = await scope.Connection.QueryMultipleAsync(
-                         new CommandDefinition(RunExistsSql + BestSql, new { RunId = runId }, scope.Transaction, cancellationToken: cancellationToken)))
-        {
-            exists = await results.ReadSingleAsync<bool>();
-            best = await results.ReadSingleOrDefaultAsync<IterationView>();
-        }
-
-        await scope.CommitAsync(cancellationToken);
-        return (exists, best);
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        await using var results = await reader.ReadMultipleAsync(ProjectReader.RunExistsSql + BestSql, new { RunId = runId });
+        var exists = await results.ReadSingleAsync<bool>();
+        return (exists, await results.ReadSingleOrDefaultAsync<IterationView>());
     }
 }

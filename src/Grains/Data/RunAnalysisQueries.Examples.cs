@@ -134,18 +134,8 @@ public sealed partial class RunAnalysisQueries
     public async Task<List<ExampleRow>?> ExamplesAsync(Guid projectId, ExampleQuery query, int take, CancellationToken cancellationToken)
     {
         var (sql, parameters) = ExamplesStatement(query, take);
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        List<ExampleRow>? rows = null;
-        await using (var results = await scope.Connection.QueryMultipleAsync(scope.Command(RunExistsSql + sql, parameters, cancellationToken)))
-        {
-            if (await results.ReadSingleAsync<bool>())
-            {
-                rows = (await results.ReadAsync<ExampleRow>()).AsList();
-            }
-        }
-
-        await scope.CommitAsync(cancellationToken);
-        return rows;
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        return await reader.QueryRunAsync<ExampleRow>(sql, parameters);
     }
 }
 

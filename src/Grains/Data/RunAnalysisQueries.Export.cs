@@ -63,7 +63,7 @@ public sealed partial class RunAnalysisQueries
     /// <remarks>
     /// One round trip a page: the project, the check and the page go as one batch, which PostgreSQL runs as one
     /// implicit transaction (a single Sync ends it), so the transaction-local project setting covers the page and
-    /// ends with it, as with <see cref="ProjectTransaction"/>.
+    /// ends with it, as with <see cref="ProjectReader"/> (which Dapper's reads go through).
     /// </remarks>
     public async Task<List<SampleExportRow>?> SamplePageAsync(
         Guid projectId, Guid runId, SamplePosition? after, int take, CancellationToken cancellationToken)
@@ -154,22 +154,8 @@ public sealed partial class RunAnalysisQueries
     private async Task<List<T>?> PageAsync<T>(
         Guid projectId, bool first, string sql, DynamicParameters parameters, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        List<T>? rows = null;
-        if (first)
-        {
-            await using var results = await scope.Connection.QueryMultipleAsync(scope.Command(RunExistsSql + sql, parameters, cancellationToken));
-            if (await results.ReadSingleAsync<bool>())
-            {
-                rows = (await results.ReadAsync<T>()).AsList();
-            }
-        }
-        else
-        {
-            rows = (await scope.Connection.QueryAsync<T>(scope.Command(sql, parameters, cancellationToken))).AsList();
-        }
-
-        await scope.CommitAsync(cancellationToken);
-        return rows;
+        // Only the first page asks whether the run is visible: a later one follows a page that said so.
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        return first ? await reader.QueryRunAsync<T>(sql, parameters) : await reader.QueryAsync<T>(sql, parameters);
     }
 }

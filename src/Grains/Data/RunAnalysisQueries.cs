@@ -11,9 +11,6 @@ namespace OptimizationRuns.Grains.Data;
 /// </summary>
 public sealed partial class RunAnalysisQueries(NpgsqlDataSource dataSource)
 {
-    // Whether the run is visible under RLS, so an empty answer about another project's run is a 404, not [].
-    private const string RunExistsSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = @RunId); ";
-
     /// <summary>
     /// One pass over the run's iterations along the primary key: running maxima and sums up to each row. The best
     /// score counts baseline and full evaluations only (a minibatch score never becomes the best); the best minibatch
@@ -36,18 +33,7 @@ public sealed partial class RunAnalysisQueries(NpgsqlDataSource dataSource)
     /// <summary>The run's trajectory; null when the run is not visible in <paramref name="projectId"/>.</summary>
     public async Task<List<TrajectoryPoint>?> TrajectoryAsync(Guid projectId, Guid runId, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        List<TrajectoryPoint>? points = null;
-        await using (var results = await scope.Connection.QueryMultipleAsync(
-                         scope.Command(RunExistsSql + TrajectorySql, new { RunId = runId }, cancellationToken)))
-        {
-            if (await results.ReadSingleAsync<bool>())
-            {
-                points = (await results.ReadAsync<TrajectoryPoint>()).AsList();
-            }
-        }
-
-        await scope.CommitAsync(cancellationToken);
-        return points;
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        return await reader.QueryRunAsync<TrajectoryPoint>(TrajectorySql, new { RunId = runId });
     }
 }

@@ -116,7 +116,7 @@ public sealed partial class RunListQueries
     /// ids <c>search_run_ids()</c> finds along the GIN index, read by key (a rare match); failing that (more than
     /// <see cref="SearchLimit"/> matches), the order's index to the page's end, as without a search.
     /// </summary>
-    private sealed class PageReader(ProjectTransaction scope, Guid projectId, RunListQuery query, CancellationToken cancellationToken)
+    private sealed class PageReader(ProjectReader scope, Guid projectId, RunListQuery query)
     {
         private bool _searched;
         private Guid[]? _searchIds;
@@ -152,16 +152,11 @@ public sealed partial class RunListQueries
         private async Task<Guid[]?> SearchAsync()
         {
             var (sql, parameters) = SearchStatement(query)!.Value;
-            var ids = await scope.Connection.QuerySingleAsync<Guid[]>(
-                new CommandDefinition(sql, parameters, scope.Transaction, cancellationToken: cancellationToken));
+            var ids = await scope.QuerySingleAsync<Guid[]>(sql, parameters);
             return ids.Length <= SearchLimit ? ids : null;
         }
 
-        private async Task<List<RunSnapshot>> QueryAsync((string Sql, DynamicParameters Parameters) statement)
-        {
-            var rows = await scope.Connection.QueryAsync<RunSnapshot>(
-                new CommandDefinition(statement.Sql, statement.Parameters, scope.Transaction, cancellationToken: cancellationToken));
-            return rows.AsList();
-        }
+        private Task<List<RunSnapshot>> QueryAsync((string Sql, DynamicParameters Parameters) statement) =>
+            scope.QueryAsync<RunSnapshot>(statement.Sql, statement.Parameters);
     }
 }

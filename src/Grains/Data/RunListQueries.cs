@@ -37,14 +37,14 @@ public sealed partial class RunListQueries(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<List<RunSnapshot>> ListAsync(Guid projectId, RunListQuery query, int take, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
+        await using var scope = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
         var range = query.After switch
         {
             null => Range.FromStart,
             { Score: null } when query.Sort != RunSort.CreatedAt => Range.UnscoredAfter,
             _ => Range.After,
         };
-        var reader = new PageReader(scope, projectId, query, cancellationToken);
+        var reader = new PageReader(scope, projectId, query);
         var rows = await reader.ReadAsync(range, take);
         if (range == Range.After && query.Sort != RunSort.CreatedAt && rows.Count < take)
         {
@@ -52,7 +52,6 @@ public sealed partial class RunListQueries(NpgsqlDataSource dataSource)
             rows.AddRange(await reader.ReadAsync(Range.Unscored, take - rows.Count));
         }
 
-        await scope.CommitAsync(cancellationToken);
         return rows;
     }
 

@@ -34,9 +34,8 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
 
     /// <summary>The run, or null when it does not exist in <paramref name="projectId"/>.</summary>
     public async Task<RunSnapshot?> LoadAsync(Guid projectId, Guid runId, CancellationToken cancellationToken) =>
-        await ProjectTransaction.RunAsync(dataSource, projectId, scope =>
-            scope.Connection.QuerySingleOrDefaultAsync<RunSnapshot>(scope.Command(SelectSql, new { RunId = runId }, cancellationToken)),
-            cancellationToken);
+        await ProjectReader.RunAsync(dataSource, projectId, reader =>
+            reader.QuerySingleOrDefaultAsync<RunSnapshot>(SelectSql, new { RunId = runId }), cancellationToken);
 
     /// <summary>
     /// Inserts the run; null when the id is taken (by this project's run, which the caller then loads). Run ids are
@@ -72,13 +71,10 @@ public sealed class RunStore(NpgsqlDataSource dataSource)
     public async Task<(IReadOnlyList<CommittedIteration> Iterations, IReadOnlyList<CommittedSample> Samples)> LoadIngestStateAsync(
         Guid projectId, Guid runId, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var iterations = (await scope.Connection.QueryAsync<CommittedIteration>(
-            scope.Command(IterationsSql, new { RunId = runId }, cancellationToken))).AsList();
-        var samples = (await scope.Connection.QueryAsync<CommittedSample>(
-            scope.Command(SampleStatsSql, new { RunId = runId }, cancellationToken))).AsList();
-        await scope.CommitAsync(cancellationToken);
-        return (iterations, samples);
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        await using var results = await reader.ReadMultipleAsync(IterationsSql + ";\n" + SampleStatsSql, new { RunId = runId });
+        var iterations = (await results.ReadAsync<CommittedIteration>()).AsList();
+        return (iterations, (await results.ReadAsync<CommittedSample>()).AsList());
     }
 }
 

@@ -18,26 +18,13 @@ public sealed class SampleQueries(NpgsqlDataSource dataSource)
         trace_id, span_id, created_at
         """;
 
-    // Whether the run is visible under RLS, so an empty page of another project's run is a 404, not [].
-    private const string RunExistsSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = @RunId); ";
 
     /// <summary>Up to <paramref name="take"/> samples of the run; null when the run is not visible in <paramref name="projectId"/>.</summary>
     public async Task<List<SampleView>?> PageAsync(Guid projectId, SampleQuery query, int take, CancellationToken cancellationToken)
     {
         var (sql, parameters) = PageStatement(query, take);
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        List<SampleView>? rows = null;
-        await using (var results = await scope.Connection.QueryMultipleAsync(
-                         new CommandDefinition(RunExistsSql + sql, parameters, scope.Transaction, cancellationToken: cancellationToken)))
-        {
-            if (await results.ReadSingleAsync<bool>())
-            {
-                rows = (await results.ReadAsync<SampleView>()).AsList();
-            }
-        }
-
-        await scope.CommitAsync(cancellationToken);
-        return rows;
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        return await reader.QueryRunAsync<SampleView>(sql, parameters);
     }
 
     /// <summary>The statement of a page along the primary key: fixed clauses, values as parameters.</summary>
@@ -113,16 +100,14 @@ public sealed class SampleQueries(NpgsqlDataSource dataSource)
     public async Task<List<SampleView>> TraceAsync(Guid projectId, TraceSampleQuery query, int take, CancellationToken cancellationToken)
     {
         var after = query.After ?? new SamplePosition(Guid.Empty, -1, -1);
-        await using var scope = await ProjectTransaction.BeginAsync(dataSource, projectId, cancellationToken);
-        var rows = await scope.Connection.QueryAsync<SampleView>(new CommandDefinition(TraceSql, new
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        return await reader.QueryAsync<SampleView>(TraceSql, new
         {
             query.TraceId,
             AfterRunId = after.RunId,
             AfterIteration = after.Iteration,
             AfterSampleIndex = after.SampleIndex,
             Take = take,
-        }, scope.Transaction, cancellationToken: cancellationToken));
-        await scope.CommitAsync(cancellationToken);
-        return rows.AsList();
+        });
     }
 }

@@ -33,6 +33,8 @@ public sealed partial class SlowQueryLog : IDisposable
 
     private const string OwnerProperty = "optruns.slow_query_log";
 
+    private static readonly string[] ReaderPrefixes = [ProjectReader.SetProjectSql, ProjectReader.RunExistsSql];
+
     private readonly ActivityListener? _listener;
     private readonly ILogger _logger;
     private readonly TimeSpan _threshold;
@@ -74,12 +76,23 @@ public sealed partial class SlowQueryLog : IDisposable
     /// <summary>Remembers that statements on <paramref name="connection"/> run for <paramref name="projectId"/>.</summary>
     public static void SetProject(NpgsqlConnection connection, Guid projectId) => Projects.AddOrUpdate(connection, projectId);
 
-    /// <summary>A short name of <paramref name="sql"/>: its verb and the first relation or function it names.</summary>
+    /// <summary>
+    /// A short name of <paramref name="sql"/>: its verb and the first relation or function it names, after what a
+    /// <see cref="ProjectReader"/> puts before every statement (the project's setting, the run's visibility).
+    /// </summary>
     public static string StatementName(string? sql)
     {
         if (string.IsNullOrWhiteSpace(sql))
         {
             return "unknown";
+        }
+
+        foreach (var prefix in ReaderPrefixes)
+        {
+            if (sql.StartsWith(prefix, StringComparison.Ordinal) && sql.Length > prefix.Length)
+            {
+                sql = sql[prefix.Length..];
+            }
         }
 
         var verb = Verb().Match(sql);

@@ -21,9 +21,8 @@ public sealed class RetentionStore(NpgsqlDataSource dataSource)
     /// <summary>Whether the project exists, and its retention (read under the project, as RLS lets a project see only itself).</summary>
     public async Task<(bool Found, int? RetentionDays)> GetAsync(Guid projectId, CancellationToken cancellationToken)
     {
-        var policy = await ProjectTransaction.RunAsync(dataSource, projectId, scope =>
-            scope.Connection.QuerySingleOrDefaultAsync<Policy>(scope.Command(GetSql, new { ProjectId = projectId }, cancellationToken)),
-            cancellationToken);
+        var policy = await ProjectReader.RunAsync(dataSource, projectId, reader =>
+            reader.QuerySingleOrDefaultAsync<Policy>(GetSql, new { ProjectId = projectId }), cancellationToken);
         return (policy is not null, policy?.RetentionDays);
     }
 

@@ -47,6 +47,20 @@ public sealed class SlowQueryLogTests
     }
 
     [Fact]
+    public async Task SlowReadIsLoggedByItsStatementAndProject()
+    {
+        var lines = new LogLines();
+        await using var services = SiloData(lines, Threshold);
+        var project = await TestDatabase.CreateProjectAsync();
+
+        await ProjectReader.RunAsync(services.GetRequiredService<NpgsqlDataSource>(), project,
+            reader => reader.QuerySingleAsync<string>("SELECT pg_sleep(@seconds)::text", new { seconds = 1.1 }), CancellationToken.None);
+
+        var slow = Assert.Single(lines.Warnings, l => l.Contains(project.ToString()));
+        Assert.StartsWith($"Slow statement SELECT pg_sleep for project {project} took ", slow);
+    }
+
+    [Fact]
     public async Task SlowDataSourceCommandIsLoggedWithoutAProject()
     {
         var lines = new LogLines();
@@ -80,6 +94,9 @@ public sealed class SlowQueryLogTests
     [InlineData("COPY optimization_samples (run_id) FROM STDIN (FORMAT BINARY)", "COPY optimization_samples")]
     [InlineData("SELECT refresh_run_analytics()", "SELECT refresh_run_analytics")]
     [InlineData("", "unknown")]
+    [InlineData(ProjectReader.SetProjectSql + "SELECT run_summary(@RunId)::text", "SELECT run_summary")]
+    [InlineData(ProjectReader.SetProjectSql + ProjectReader.RunExistsSql + "WITH page AS (SELECT 1 FROM optimization_samples)", "WITH optimization_samples")]
+    [InlineData(ProjectReader.SetProjectSql + ProjectReader.RunExistsSql, "SELECT optimization_runs")]
     public void StatementNameIsItsVerbAndFirstRelation(string sql, string name) =>
         Assert.Equal(name, SlowQueryLog.StatementName(sql));
 

@@ -1,0 +1,98 @@
+using Dapper;
+using Npgsql;
+
+namespace OptimizationRuns.Grains.Data;
+
+/// <summary>
+/// Reads under the caller's project for row-level security, one round trip per statement. Each statement is sent
+/// after <c>set_config('app.project_id', …, true)</c> in the same command; Npgsql ends a command with one Sync, so
+/// PostgreSQL runs the two as one implicit transaction: the setting holds for the statement and ends with it. A
+/// <see cref="ProjectTransaction"/> costs two more round trips per read (BEGIN with the setting, then COMMIT), each
+/// a hand-over between the silo and a backend. Isolation is what the transactions had: read committed, where every
+/// statement sees its own snapshot. Writes, and reads that need one snapshot across statements, keep a transaction.
+/// </summary>
+public sealed class ProjectReader : IAsyncDisposable
+{
+    /// <summary>What precedes every statement; <see cref="SlowQueryLog.StatementName"/> names the statement after it.</summary>
+    public const string SetProjectSql = "SELECT set_config('app.project_id', @ReaderProjectId, true);\n";
+
+    /// <summary>Whether the run <c>@RunId</c> is visible, so an empty answer about another project's run is a 404, not [].</summary>
+    public const string RunExistsSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = @RunId);\n";
+
+    private readonly NpgsqlConnection _connection;
+    private readonly string _projectId;
+    private readonly CancellationToken _cancellationToken;
+
+    private ProjectReader(NpgsqlConnection connection, Guid projectId, CancellationToken cancellationToken)
+    {
+        _connection = connection;
+        _projectId = projectId.ToString();
+        _cancellationToken = cancellationToken;
+    }
+
+    /// <summary>Opens a pooled connection for reads scoped to <paramref name="projectId"/>.</summary>
+    public static async Task<ProjectReader> OpenAsync(NpgsqlDataSource dataSource, Guid projectId, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        SlowQueryLog.SetProject(connection, projectId);
+        return new ProjectReader(connection, projectId, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="sql"/> (one or more statements) and returns its result sets, the project's setting read past.</summary>
+    public async Task<SqlMapper.GridReader> ReadMultipleAsync(string sql, object? parameters)
+    {
+        var all = new DynamicParameters(parameters);
+        all.Add("ReaderProjectId", _projectId);
+        var results = await _connection.QueryMultipleAsync(
+            new CommandDefinition(SetProjectSql + sql, all, cancellationToken: _cancellationToken));
+        try
+        {
+            await results.ReadSingleAsync<string>();
+            return results;
+        }
+        catch
+        {
+            await results.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The rows of <paramref name="sql"/>.</summary>
+    public async Task<List<T>> QueryAsync<T>(string sql, object? parameters)
+    {
+        await using var results = await ReadMultipleAsync(sql, parameters);
+        return (await results.ReadAsync<T>()).AsList();
+    }
+
+    /// <summary>The rows of <paramref name="sql"/> about the run <c>@RunId</c>; null when that run is not visible.</summary>
+    public async Task<List<T>?> QueryRunAsync<T>(string sql, object parameters)
+    {
+        await using var results = await ReadMultipleAsync(RunExistsSql + sql, parameters);
+        return await results.ReadSingleAsync<bool>() ? (await results.ReadAsync<T>()).AsList() : null;
+    }
+
+    /// <summary>The one row of <paramref name="sql"/>.</summary>
+    public async Task<T> QuerySingleAsync<T>(string sql, object? parameters)
+    {
+        await using var results = await ReadMultipleAsync(sql, parameters);
+        return await results.ReadSingleAsync<T>();
+    }
+
+    /// <summary>The one row of <paramref name="sql"/>, or the default when there is none.</summary>
+    public async Task<T?> QuerySingleOrDefaultAsync<T>(string sql, object? parameters)
+    {
+        await using var results = await ReadMultipleAsync(sql, parameters);
+        return await results.ReadSingleOrDefaultAsync<T>();
+    }
+
+    /// <summary>Opens a reader for <paramref name="projectId"/>, runs <paramref name="read"/> and closes it.</summary>
+    public static async Task<T> RunAsync<T>(
+        NpgsqlDataSource dataSource, Guid projectId, Func<ProjectReader, Task<T>> read, CancellationToken cancellationToken)
+    {
+        await using var reader = await OpenAsync(dataSource, projectId, cancellationToken);
+        return await read(reader);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+}
