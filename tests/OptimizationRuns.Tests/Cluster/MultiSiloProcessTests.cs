@@ -167,8 +167,8 @@ public sealed class MultiSiloProcessTests : IAsyncLifetime
     public async Task RunsSpreadOverBothSilosAndMoveWhenOneStopsWithNothingAcknowledgedLost()
     {
         using var client = await ProjectClientAsync();
-        // Orleans places each run where it sees room; on a busy machine its first choices may all be
-        // one silo. Runs are added until both silos host some, so the stop has runs to move.
+        // Runs are placed at random (RunGrain): 16 all on one silo has odds of 1 in 32,768. Runs are
+        // added until both silos host some, so the stop has runs to move either way.
         var runs = new List<Guid>();
         for (var round = 0; round < 10; round++)
         {
