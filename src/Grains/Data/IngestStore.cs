@@ -15,8 +15,6 @@ namespace OptimizationRuns.Grains.Data;
 /// </summary>
 public sealed class IngestStore(NpgsqlDataSource dataSource)
 {
-    private const string SetProjectSql = "SELECT set_config('app.project_id', $1, true)";
-
     // Samples may arrive before their iteration: its row is created then, and completed when recorded.
     private const string AnnounceIterationsSql = """
         INSERT INTO optimization_iterations (run_id, project_id, iteration)
@@ -102,7 +100,7 @@ public sealed class IngestStore(NpgsqlDataSource dataSource)
         await using var commands = new NpgsqlBatch(connection, transaction);
 
         var run = batch.Run;
-        commands.BatchCommands.Add(Command(SetProjectSql, Text(projectId.ToString())));
+        commands.BatchCommands.Add(ProjectTransaction.SetProjectCommand(projectId));
         if (batch.PatchesRun)
         {
             commands.BatchCommands.Add(Command(PatchRunSql, Value(runId), Text(run.RunName), Text(run.Description),

@@ -20,13 +20,13 @@ public sealed class ProjectReader : IAsyncDisposable
     public const string RunExistsSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = @RunId);\n";
 
     private readonly NpgsqlConnection _connection;
-    private readonly string _projectId;
+    private readonly Guid _projectId;
     private readonly CancellationToken _cancellationToken;
 
     private ProjectReader(NpgsqlConnection connection, Guid projectId, CancellationToken cancellationToken)
     {
         _connection = connection;
-        _projectId = projectId.ToString();
+        _projectId = projectId;
         _cancellationToken = cancellationToken;
     }
 
@@ -42,7 +42,7 @@ public sealed class ProjectReader : IAsyncDisposable
     public async Task<SqlMapper.GridReader> ReadMultipleAsync(string sql, object? parameters)
     {
         var all = new DynamicParameters(parameters);
-        all.Add("ReaderProjectId", _projectId);
+        all.Add("ReaderProjectId", _projectId.ToString());
         var results = await _connection.QueryMultipleAsync(
             new CommandDefinition(SetProjectSql + sql, all, cancellationToken: _cancellationToken));
         try
@@ -84,6 +84,12 @@ public sealed class ProjectReader : IAsyncDisposable
         await using var results = await ReadMultipleAsync(sql, parameters);
         return await results.ReadSingleOrDefaultAsync<T>();
     }
+
+    /// <summary>
+    /// A batch on this reader's connection whose first command sets the project (its result comes first), for reads
+    /// that take the data reader itself.
+    /// </summary>
+    public NpgsqlBatch Batch() => new(_connection) { BatchCommands = { ProjectTransaction.SetProjectCommand(_projectId) } };
 
     /// <summary>Opens a reader for <paramref name="projectId"/>, runs <paramref name="read"/> and closes it.</summary>
     public static async Task<T> RunAsync<T>(

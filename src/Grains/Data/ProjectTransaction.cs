@@ -8,6 +8,8 @@ namespace OptimizationRuns.Grains.Data;
 /// </summary>
 public sealed class ProjectTransaction : IAsyncDisposable
 {
+    private const string SetProjectSql = "SELECT set_config('app.project_id', $1, true)";
+
     private ProjectTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction)
     {
         Connection = connection;
@@ -27,7 +29,7 @@ public sealed class ProjectTransaction : IAsyncDisposable
         {
             // Npgsql sends BEGIN with the next command, so this costs one round trip.
             var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using var command = new NpgsqlCommand("SELECT set_config('app.project_id', $1, true)", connection, transaction);
+            await using var command = new NpgsqlCommand(SetProjectSql, connection, transaction);
             command.Parameters.Add(new NpgsqlParameter { Value = projectId.ToString() });
             await command.ExecuteNonQueryAsync(cancellationToken);
             return new ProjectTransaction(connection, transaction);
@@ -50,6 +52,15 @@ public sealed class ProjectTransaction : IAsyncDisposable
         await scope.CommitAsync(cancellationToken);
         return result;
     }
+
+    /// <summary>
+    /// The project's setting as the first command of an <see cref="NpgsqlBatch"/>: it holds for the rest of the batch,
+    /// in the batch's transaction or in the implicit one a batch without a transaction runs in.
+    /// </summary>
+    public static NpgsqlBatchCommand SetProjectCommand(Guid projectId) => new(SetProjectSql)
+    {
+        Parameters = { new NpgsqlParameter<string> { TypedValue = projectId.ToString() } },
+    };
 
     /// <summary>A Dapper command in this transaction.</summary>
     public Dapper.CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken) =>

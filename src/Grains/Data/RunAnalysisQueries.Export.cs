@@ -51,8 +51,6 @@ public sealed partial class RunAnalysisQueries
         LIMIT @Take
         """;
 
-    private const string SetProjectSql = "SELECT set_config('app.project_id', $1, true)";
-
     private const string RunVisibleSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = $1)";
 
     /// <summary>
@@ -68,9 +66,8 @@ public sealed partial class RunAnalysisQueries
     public async Task<List<SampleExportRow>?> SamplePageAsync(
         Guid projectId, Guid runId, SamplePosition? after, int take, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(SetProjectSql) { Parameters = { new NpgsqlParameter<string> { TypedValue = projectId.ToString() } } });
+        await using var scope = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        await using var batch = scope.Batch();
         var first = after is null;
         if (first)
         {
