@@ -8,15 +8,17 @@ namespace OptimizationRuns.Grains.Data;
 /// <summary>
 /// The run list's searches (tags, config, metadata, name) under row-level security, which keeps their GIN indexes
 /// from the list statement: their operators are not LEAKPROOF. Migration 0005 gives the service
-/// <c>search_run_ids()</c>, which reads those indexes for the transaction's project only.
+/// <c>search_run_ids()</c>, which reads those indexes for the transaction's project only; migration 0015
+/// <c>search_run_estimate()</c>, the planner's guess of how many runs that will be, so a rare search does not walk.
 /// </summary>
 public sealed partial class RunListQueries
 {
     /// <summary>
-    /// A search first looks for its page among this many runs of the order per run asked for (2,100 for a page of 20
+    /// A common search looks for its page among this many runs of the order per run asked for (2,100 for a page of 20
     /// and the look-ahead row), at most <see cref="MaxWalkRows"/>: a match of one run in 100 or more fills the page
     /// there, as cheaply as before. Below that, finding every match by its GIN index and reading them by key costs
     /// less than walking on; measured in BENCHMARKS.md (50 and 150 per row cost more over the benchmark's mixes).
+    /// The planner's estimate says in advance which side of that line a search falls (<see cref="FirstLookStatement"/>).
     /// </summary>
     public const int WalkRowsPerPageRow = 100;
 
@@ -39,16 +41,57 @@ public sealed partial class RunListQueries
         """;
 
     /// <summary>
+    /// Whether the planner expects the walk to come back short (migration 0015's <c>search_run_estimate()</c>: the
+    /// matches it expects in the project, the project's runs): fewer than a page among the runs the walk reads, and
+    /// few enough to read by id. The first statement of <see cref="FirstLookStatement"/> keeps the verdict in the
+    /// implicit transaction's setting <c>app.search_first</c> for the second; the function may only run volatile
+    /// (it EXPLAINs), so the walk cannot call it and still be skipped by a one-time filter.
+    /// </summary>
+    private const string SearchFirstVerdict = """
+        SELECT set_config('app.search_first', (e.matches <= @SearchLimit AND e.matches * @WalkRows < @Take * e.runs)::text, true)::boolean AS search_first
+        FROM search_run_estimate(@Tags::text[], @Config::jsonb, @Metadata::jsonb, @NamePattern::text) e
+        """;
+
+    /// <summary>
+    /// The first look for one range's page of a search, two statements sent in one round trip: <see cref="FirstLook.Verdict"/>
+    /// answers the ids the search matches (<see cref="SearchSql"/>) when the planner expects few, else null;
+    /// <see cref="FirstLook.Walk"/> (<see cref="WalkStatement"/>) answers the walk's rows when it expects many, else
+    /// none without reading a row (its one-time filter on the verdict).
+    /// </summary>
+    public static FirstLook FirstLookStatement(Guid projectId, RunListQuery query, Range range, int take)
+    {
+        var (walk, parameters) = WalkStatement(projectId, query, range, take,
+            gate: "current_setting('app.search_first', true) IS DISTINCT FROM 'true'");
+        AddSearchParameters(parameters, query);
+        parameters.Add("SearchLimit", SearchLimit);
+        return new FirstLook($"SELECT CASE WHEN verdict.search_first THEN ({SearchSql}) END FROM ({SearchFirstVerdict}) verdict", walk, parameters);
+    }
+
+    /// <summary>The two statements of <see cref="FirstLookStatement"/>, the verdict first, and their parameters.</summary>
+    public sealed record FirstLook(string Verdict, string Walk, DynamicParameters Parameters)
+    {
+        /// <summary>Both statements as one command, which runs them in one implicit transaction, in order.</summary>
+        public string Sql => Verdict + ";\n" + Walk;
+    }
+
+    /// <summary>
     /// The statement that looks for one range's page of a search among the first runs of the range that pass the
     /// other filters (<see cref="WalkRowsPerPageRow"/> per run asked for), along the order's index under RLS. When it
-    /// answers <paramref name="take"/> runs, they are the page.
+    /// answers <paramref name="take"/> runs, they are the page. A <paramref name="gate"/> (a clause without a column)
+    /// can skip it.
     /// </summary>
-    public static (string Sql, DynamicParameters Parameters) WalkStatement(Guid projectId, RunListQuery query, Range range, int take)
+    public static (string Sql, DynamicParameters Parameters) WalkStatement(
+        Guid projectId, RunListQuery query, Range range, int take, string? gate = null)
     {
         var parameters = Parameters(projectId, take);
         parameters.Add("WalkRows", Math.Min(take * WalkRowsPerPageRow, MaxWalkRows));
         // The inner rows are whole rows, so the outer clauses and columns name the table's columns.
         var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM (SELECT * FROM optimization_runs WHERE project_id = @ProjectId");
+        if (gate is not null)
+        {
+            sql.Append(" AND ").Append(gate);
+        }
+
         AppendFilters(sql, parameters, query);
         AppendRange(sql, parameters, query, range);
         sql.Append(" ORDER BY ").Append(OrderBy(query.Sort)).Append(" LIMIT @WalkRows) walked WHERE ")
@@ -66,12 +109,18 @@ public sealed partial class RunListQueries
         }
 
         var parameters = new DynamicParameters();
+        AddSearchParameters(parameters, query);
+        return (SearchSql, parameters);
+    }
+
+    // The four criteria, each null when not given, and how many ids to ask for.
+    private static void AddSearchParameters(DynamicParameters parameters, RunListQuery query)
+    {
         parameters.Add("Tags", query.Tags is { Count: > 0 } tags ? tags.ToArray() : null);
         parameters.Add("Config", query.ConfigJson);
         parameters.Add("Metadata", query.MetadataJson);
         parameters.Add("NamePattern", NamePattern(query));
         parameters.Add("SearchTake", SearchLimit + 1);
-        return (SearchSql, parameters);
     }
 
     /// <summary>Whether the query has a criterion that only a GIN index serves (tags, config, metadata, name).</summary>
@@ -110,11 +159,12 @@ public sealed partial class RunListQueries
     }
 
     /// <summary>
-    /// Reads the ranges of one list in its transaction. Without a search, a range is one statement along the order's
-    /// index. With one, whose GIN index row-level security keeps from the statement: first the order's index for a
-    /// bounded number of runs (<see cref="WalkStatement"/>: a common match fills the page there); failing that, the
-    /// ids <c>search_run_ids()</c> finds along the GIN index, read by key (a rare match); failing that (more than
-    /// <see cref="SearchLimit"/> matches), the order's index to the page's end, as without a search.
+    /// Reads the ranges of one list. Without a search, a range is one statement along the order's index. With one,
+    /// whose GIN index row-level security keeps from the statement, the planner's estimate chooses the first look
+    /// (<see cref="FirstLookStatement"/>): for a rare match, the ids <c>search_run_ids()</c> finds along the GIN
+    /// index, read by key; for a common one, the order's index for a bounded number of runs, which a common match
+    /// fills, and when it does not (the estimate was wrong), the ids after all. More than <see cref="SearchLimit"/>
+    /// matches: the order's index to the page's end, as without a search.
     /// </summary>
     private sealed class PageReader(ProjectReader scope, Guid projectId, RunListQuery query)
     {
@@ -130,13 +180,17 @@ public sealed partial class RunListQueries
 
             if (!_searched)
             {
-                var walked = await QueryAsync(WalkStatement(projectId, query, range, take));
-                if (walked.Count == take)
+                var look = FirstLookStatement(projectId, query, range, take);
+                await using var results = await scope.ReadMultipleAsync(look.Sql, look.Parameters);
+                var matches = await results.ReadSingleAsync<Guid[]?>();
+                var walked = (await results.ReadAsync<RunSnapshot>()).AsList();
+                if (matches is null && walked.Count == take)
                 {
                     return walked;
                 }
 
-                _searchIds = await SearchAsync();
+                // More than the limit where the planner expected few: the order's index to the page's end.
+                _searchIds = matches is null ? await SearchAsync() : matches.Length <= SearchLimit ? matches : null;
                 _searched = true;
             }
 

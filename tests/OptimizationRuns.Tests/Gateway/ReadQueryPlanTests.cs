@@ -55,10 +55,10 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
 
     public static TheoryData<string> RunSearches => new() { "a common tag with a rare one", "config", "metadata", "name", "tag and name" };
 
-    // A selective search: the bounded walk along the order's index does not fill the page, so search_run_ids() reads
-    // its GIN index as the function's owner and finds the few matches (the server's scan counts show it: EXPLAIN does
-    // not look into a function); the list statement reads those runs by key under RLS and sorts them. Together they
-    // answer exactly what the statement without the ids answers.
+    // A selective search: the planner expects fewer matches than the bounded walk would need, so the first look asks
+    // search_run_ids(), which reads its GIN index as the function's owner (the server's scan counts show it: EXPLAIN
+    // does not look into a function), and skips the walk without reading the order's index. The list statement reads
+    // those runs by key under RLS and sorts them. Together they answer exactly what the statement without the ids does.
     [Theory]
     [MemberData(nameof(RunSearches))]
     public async Task SelectiveRunSearchesReadTheirIndexUnderRls(string name)
@@ -74,14 +74,15 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
         };
         await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
 
-        var (walkSql, walkParameters) = RunListQueries.WalkStatement(data.ProjectId, query, RunListQueries.Range.FromStart, 21);
-        Assert.True((await ListAsync(service, walkSql, walkParameters)).Count < 21, $"{name}: the walk should not fill the page");
-
-        var search = RunListQueries.SearchStatement(query)!.Value;
-        var (ids, scans) = await service.CountScansAsync<Guid[]>(search.Sql, search.Parameters, index, "optimization_runs");
+        var look = RunListQueries.FirstLookStatement(data.ProjectId, query, RunListQueries.Range.FromStart, 21);
+        var ((ids, walked), scans) = await service.CountScansAsync(
+            () => FirstLookAsync(service, look), index, "optimization_runs", "optimization_runs_project_created_idx");
+        Assert.NotNull(ids);
         Assert.InRange(ids.Length, 1, RunListQueries.SearchLimit);
+        Assert.Empty(walked);
         Assert.True(scans[index] > 0, $"{name}: search_run_ids() should read {index}; scans: {string.Join(", ", scans)}");
         Assert.Equal(0, scans["optimization_runs"]);
+        Assert.Equal(0, scans["optimization_runs_project_created_idx"]);
 
         var (sql, parameters) = RunListQueries.Statement(data.ProjectId, query, RunListQueries.Range.FromStart, 21, ids);
         var plan = await service.ExplainAsync(sql, parameters);
@@ -94,8 +95,9 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
         Assert.NotEmpty(byIds);
     }
 
-    // A common match (one run in six): the walk along the order's index under RLS fills the page within its bound,
-    // without a sort, and search_run_ids() is not needed; it would find more than SearchLimit runs.
+    // A common match (one run in six): the planner expects the walk to fill the page, so the first look does not ask
+    // search_run_ids() (whose GIN index it leaves unread; it would find more than SearchLimit runs) and walks the
+    // order's index under RLS, without a sort, to the page.
     [Theory]
     [InlineData("newest first")]
     [InlineData("after a cursor")]
@@ -109,20 +111,31 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
         var range = query.After is null ? RunListQueries.Range.FromStart : RunListQueries.Range.After;
         await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
 
-        var (sql, parameters) = RunListQueries.WalkStatement(data.ProjectId, query, range, 21);
-        var plan = await service.ExplainAsync(sql, parameters);
-        Assert.True(plan.Uses("optimization_runs_project_created_idx"), $"expected the order's index, plan uses {plan}");
-        Assert.False(plan.Sorts, $"the index should give the order, but the plan sorts:\n{plan.Json}");
-        Assert.Empty(plan.SequentialScans);
-
-        var walked = await ListAsync(service, sql, parameters);
+        var look = RunListQueries.FirstLookStatement(data.ProjectId, query, range, 21);
+        var ((ids, walked), scans) = await service.CountScansAsync(() => FirstLookAsync(service, look), "optimization_runs_tags_gin");
+        Assert.Null(ids);
+        Assert.Equal(0, scans["optimization_runs_tags_gin"]);
         var (plainSql, plainParameters) = RunListQueries.Statement(data.ProjectId, query, range, 21);
         Assert.Equal(21, walked.Count);
         Assert.Equal(await ListAsync(service, plainSql, plainParameters), walked);
 
+        // The walk's plan, with the verdict the first statement left in the transaction.
+        var plan = await service.ExplainAsync(look.Walk, look.Parameters);
+        Assert.True(plan.Uses("optimization_runs_project_created_idx"), $"expected the order's index, plan uses {plan}");
+        Assert.False(plan.Sorts, $"the index should give the order, but the plan sorts:\n{plan.Json}");
+        Assert.Empty(plan.SequentialScans);
+
         var search = RunListQueries.SearchStatement(query)!.Value;
-        var ids = await service.Connection.QuerySingleAsync<Guid[]>(new CommandDefinition(search.Sql, search.Parameters, service.Transaction));
-        Assert.Equal(RunListQueries.SearchLimit + 1, ids.Length);
+        var all = await service.Connection.QuerySingleAsync<Guid[]>(new CommandDefinition(search.Sql, search.Parameters, service.Transaction));
+        Assert.Equal(RunListQueries.SearchLimit + 1, all.Length);
+    }
+
+    // Both statements of the first look, as PageReader sends them: the ids (or null), then the walked runs.
+    private static async Task<(Guid[]? Ids, List<Guid> Walked)> FirstLookAsync(ServicePlan service, RunListQueries.FirstLook look)
+    {
+        await using var results = await service.Connection.QueryMultipleAsync(new CommandDefinition(look.Sql, look.Parameters, service.Transaction));
+        var ids = await results.ReadSingleAsync<Guid[]?>();
+        return (ids, (await results.ReadAsync()).Select(r => (Guid)r.id).ToList());
     }
 
     [Fact]

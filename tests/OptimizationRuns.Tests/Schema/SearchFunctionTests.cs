@@ -86,8 +86,11 @@ public sealed class SearchFunctionTests
             name = $"%{marker}' OR true --%", limit = 10 }));
     }
 
-    [Fact]
-    public async Task OnlyTheServiceRoleMayCallItAndItRunsWithAFixedSearchPath()
+    // search_run_ids() and the planner's estimate of it (migration 0015) both run as their owner.
+    [Theory]
+    [InlineData("search_run_ids(text[], jsonb, jsonb, text, integer)")]
+    [InlineData("search_run_estimate(text[], jsonb, jsonb, text)")]
+    public async Task OnlyTheServiceRoleMayCallItAndItRunsWithAFixedSearchPath(string signature)
     {
         var function = await Owner.QuerySingleAsync<FunctionRow>(
             """
@@ -95,8 +98,8 @@ public sealed class SearchFunctionTests
                    array_to_string(p.proconfig, ',') AS settings,
                    has_function_privilege('optruns_service', p.oid, 'EXECUTE') AS service_may_execute,
                    EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0) AS public_may_execute
-            FROM pg_proc p WHERE p.oid = 'search_run_ids(text[], jsonb, jsonb, text, integer)'::regprocedure
-            """);
+            FROM pg_proc p WHERE p.oid = @signature::regprocedure
+            """, new { signature });
 
         Assert.True(function.SecurityDefiner);
         Assert.True(function.OwnedByMigrator);

@@ -47,11 +47,16 @@ public sealed class ServicePlan : IAsyncDisposable
     /// index, sequential scans for a table. Counted by the server for this transaction, so they include the scans
     /// made inside SECURITY DEFINER functions, whose plans EXPLAIN does not show.
     /// </summary>
+    public Task<(T Result, Dictionary<string, long> Scans)> CountScansAsync<T>(
+        string sql, object? parameters, params string[] relations) =>
+        CountScansAsync(() => Connection.QuerySingleAsync<T>(new CommandDefinition(sql, parameters, Transaction)), relations);
+
+    /// <summary>Runs <paramref name="statements"/> in this transaction and counts their scans, as above.</summary>
     public async Task<(T Result, Dictionary<string, long> Scans)> CountScansAsync<T>(
-        string sql, object? parameters, params string[] relations)
+        Func<Task<T>> statements, params string[] relations)
     {
         var before = await ScansAsync(relations);
-        var result = await Connection.QuerySingleAsync<T>(new CommandDefinition(sql, parameters, Transaction));
+        var result = await statements();
         var after = await ScansAsync(relations);
         return (result, relations.ToDictionary(r => r, r => after[r] - before[r]));
     }

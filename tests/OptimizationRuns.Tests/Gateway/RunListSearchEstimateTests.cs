@@ -1,0 +1,119 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using OptimizationRuns.Grains.Data;
+using OptimizationRuns.Grains.Queries;
+using OptimizationRuns.Silo.Migrations;
+using OptimizationRuns.Tests.Fixtures;
+using OptimizationRuns.Tests.Schema;
+using Xunit;
+
+namespace OptimizationRuns.Tests.Gateway;
+
+/// <summary>
+/// The planner's estimate only chooses how the run list reads a search; when it is wrong, the page is still the
+/// right one. Statistics are made stale on purpose: ANALYZE, then change the tags (autovacuum is off for the table,
+/// so nothing analyzes again), and the estimate describes a table that no longer exists.
+/// </summary>
+public sealed class RunListSearchEstimateTests : IAsyncLifetime
+{
+    private const int Runs = 3_000;
+
+    // How many minutes old a run is, from its name.
+    private const string Age = "split_part(run_name, '-', 2)::int";
+
+    private ScratchDatabase? _database;
+    private NpgsqlDataSource? _dataSource;
+    private readonly Guid _project = Guid.NewGuid();
+
+    // Every run had the tag when analyzed; the 5 oldest still have it. The verdict is to walk, the walk over the
+    // newest runs finds none, and the list asks search_run_ids() after all.
+    [Fact]
+    public async Task ATagThatWasCommonWhenAnalyzedAndIsNowRareStillListsItsRuns()
+    {
+        await LoadAsync(tagged: "true", afterAnalyze: $"UPDATE optimization_runs SET tags = '{{}}' WHERE {Age} <= {Runs - 5}");
+
+        var (ids, walked) = await FirstLookAsync(new RunListQuery { Tags = ["marked"] });
+        Assert.Null(ids);
+        Assert.Empty(walked);
+
+        await AssertListedAsPlainAsync(new RunListQuery { Tags = ["marked"] }, expected: 5);
+    }
+
+    // No run had the tag when analyzed; half of them have it now. The verdict is to ask search_run_ids(), which
+    // answers more than SearchLimit runs, and the list walks the order's index as for any common search.
+    [Fact]
+    public async Task ATagThatWasAbsentWhenAnalyzedAndIsNowCommonStillListsItsNewestRuns()
+    {
+        await LoadAsync(tagged: "false", afterAnalyze: $"UPDATE optimization_runs SET tags = '{{marked}}' WHERE {Age} % 2 = 0");
+
+        var (ids, walked) = await FirstLookAsync(new RunListQuery { Tags = ["marked"] });
+        Assert.NotNull(ids);
+        Assert.Equal(RunListQueries.SearchLimit + 1, ids.Length);
+        Assert.Empty(walked);
+
+        await AssertListedAsPlainAsync(new RunListQuery { Tags = ["marked"] }, expected: 21);
+    }
+
+    /// <summary>
+    /// <see cref="Runs"/> runs of the project, one a minute (run n is n minutes old, so the newest come first), tagged
+    /// where <paramref name="tagged"/> holds; then ANALYZE, then <paramref name="afterAnalyze"/>.
+    /// </summary>
+    private async Task LoadAsync(string tagged, string afterAnalyze)
+    {
+        await using var owner = await _database!.OpenOwnerAsync();
+        await owner.ExecuteAsync(
+            $"""
+            ALTER TABLE optimization_runs SET (autovacuum_enabled = false);
+            INSERT INTO project_config (id, name) VALUES (@project, 'estimates');
+            INSERT INTO optimization_runs (project_id, run_name, optimizer_type, tags, created_at)
+            SELECT @project, 'run-' || n, 'custom', CASE WHEN {tagged} THEN ARRAY['marked'] ELSE ARRAY[]::text[] END,
+                   now() - n * interval '1 minute'
+            FROM generate_series(1, {Runs}) n;
+            ANALYZE optimization_runs;
+            {afterAnalyze};
+            """,
+            new { project = _project });
+    }
+
+    private async Task<(Guid[]? Ids, List<Guid> Walked)> FirstLookAsync(RunListQuery query)
+    {
+        await using var service = await ServicePlan.BeginAsync(_database!, _project);
+        var look = RunListQueries.FirstLookStatement(_project, query, RunListQueries.Range.FromStart, 21);
+        await using var results = await service.Connection.QueryMultipleAsync(new CommandDefinition(look.Sql, look.Parameters, service.Transaction));
+        var ids = await results.ReadSingleAsync<Guid[]?>();
+        return (ids, (await results.ReadAsync()).Select(r => (Guid)r.id).ToList());
+    }
+
+    private async Task AssertListedAsPlainAsync(RunListQuery query, int expected)
+    {
+        var listed = (await new RunListQueries(_dataSource!).ListAsync(_project, query, 21, CancellationToken.None)).Select(r => r.Id).ToList();
+
+        var (sql, parameters) = RunListQueries.Statement(_project, query, RunListQueries.Range.FromStart, 21);
+        await using var service = await ServicePlan.BeginAsync(_database!, _project);
+        var plain = (await service.Connection.QueryAsync(new CommandDefinition(sql, parameters, service.Transaction))).Select(r => (Guid)r.id).ToList();
+        Assert.Equal(expected, listed.Count);
+        Assert.Equal(plain, listed);
+    }
+
+    public async Task InitializeAsync()
+    {
+        RowMapping.Register();
+        _database = await ScratchDatabase.CreateAsync();
+        await new Migrator(_database.OwnerConnectionString, MigrationCatalog.Load(), NullLogger.Instance).UpAsync(CancellationToken.None);
+        _dataSource = NpgsqlDataSource.Create(_database.ServiceConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_dataSource is not null)
+        {
+            await _dataSource.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}
