@@ -5,7 +5,7 @@
 # does), starts the silo on its own ports, runs bench/Ingest, then stops the silo and drops the database.
 # The last line printed is one JSON object (samples_per_s, raw_copy_per_s, ratio, p50_ms, p95_ms, p99_ms, …).
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 usage() {
   cat <<'TXT'
@@ -43,11 +43,9 @@ of --via http (e.g. "Telemetry__Tracing=true" in both, to measure tracing at 100
 TXT
 }
 
-CONFIGURATION=Release
 silo_port=11211
 gateway_port=30200
-keep_database=0
-database=""
+database_name=""
 via=grains
 http_port=8280
 passthrough=()
@@ -56,8 +54,8 @@ while [ $# -gt 0 ]; do
     -h|--help) usage; exit 0 ;;
     --silo-port) silo_port="${2:?--silo-port needs a value}"; shift 2 ;;
     --gateway-port) gateway_port="${2:?--gateway-port needs a value}"; shift 2 ;;
-    --keep-database) keep_database=1; shift ;;
-    --database) database="${2:?--database needs a value}"; keep_database=1; shift 2 ;;
+    --keep-database) BENCH_KEEP_DATABASE=1; shift ;;
+    --database) database_name="${2:?--database needs a value}"; BENCH_KEEP_DATABASE=1; shift 2 ;;
     --via) via="${2:?--via needs grains or http}"; shift 2
       case "$via" in grains|http) ;; *) die "--via takes grains or http" ;; esac ;;
     --http-port) http_port="${2:?--http-port needs a value}"; shift 2 ;;
@@ -67,82 +65,21 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-database="${database:-optruns_bench_$$}"
-logs="$OPTRUNS_ROOT/.data/logs"
-silo_log="$logs/bench-ingest-silo.log"
+bench_require_free_ports "$silo_port" "$gateway_port" $([ "$via" = grains ] || echo "$http_port")
 result_file=$(mktemp)
-silo_pid=""
-gateway_pid=""
+temp_paths+=("$result_file")
+bench_database "${database_name:-optruns_bench_$$}" bench/Ingest/OptimizationRuns.Bench.Ingest.csproj
 
-cleanup() {
-  trap - EXIT
-  if [ -n "$gateway_pid" ] && kill -0 "$gateway_pid" 2>/dev/null; then
-    kill -TERM "$gateway_pid" 2>/dev/null || true
-    wait "$gateway_pid" 2>/dev/null || true
-  fi
-  gateway_pid=""
-  if [ -n "$silo_pid" ] && kill -0 "$silo_pid" 2>/dev/null; then
-    kill -TERM "$silo_pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do kill -0 "$silo_pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$silo_pid" 2>/dev/null || true
-    wait "$silo_pid" 2>/dev/null || true
-  fi
-  silo_pid=""
-  if [ "$keep_database" = 0 ]; then drop_database "$database"; fi
-  if [ "${PG_STARTED_HERE:-0}" = 1 ]; then stop_local_postgres; fi
-  rm -f "$result_file"
-}
-trap 'exit 130' INT TERM
-trap cleanup EXIT
-
-# The benchmark owns its database, so it never measures or disturbs someone else's rows.
-unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
-ensure_local_postgres
-ensure_database "$database"
-export_local_connection_strings "$database"
-log "benchmark database: $database on 127.0.0.1:$OPTRUNS_PG_PORT"
-
-build_solution "$CONFIGURATION"
-migrate_up "$CONFIGURATION"
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port_free "$gateway_port" || die "port $gateway_port is taken: pass --gateway-port"
-port_free "$silo_port" || die "port $silo_port is taken: pass --silo-port"
-
-mkdir -p "$logs"
-log "starting the silo (gateway 127.0.0.1:$gateway_port, log $silo_log)"
-(
-  export DOTNET_ENVIRONMENT=Production Orleans__SiloPort="$silo_port" Orleans__GatewayPort="$gateway_port"
-  for kv in ${BENCH_SILO_ENV:-}; do export "${kv?}"; done
-  exec dotnet "$(silo_dll "$CONFIGURATION")"
-) >"$silo_log" 2>&1 &
-silo_pid=$!
-
-for i in $(seq 1 120); do
-  if ! port_free "$gateway_port"; then break; fi
-  kill -0 "$silo_pid" 2>/dev/null || { tail -n 30 "$silo_log" >&2; die "the silo exited early"; }
-  [ "$i" = 120 ] && die "the silo's gateway did not open within 60 s: see $silo_log"
-  sleep 0.5
-done
+log "starting the silo (gateway 127.0.0.1:$gateway_port, log $logs/bench-ingest-silo.log)"
+bench_start_silo ingest "$silo_port" "$gateway_port"
+bench_wait_listening "$gateway_port" ingest
 log "the silo accepts clients"
 
 if [ "$via" = http ]; then
-  port_free "$http_port" || die "port $http_port is taken: pass --http-port"
-  OPTRUNS_ADMIN_KEY="bench_$(random_secret)"
-  export OPTRUNS_ADMIN_KEY
+  bench_new_admin_key
   log "starting the gateway on http://127.0.0.1:$http_port (log $logs/bench-ingest-gateway.log)"
-  (
-    export DOTNET_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$http_port" Orleans__GatewayPort="$gateway_port"
-    for kv in ${BENCH_GATEWAY_ENV:-}; do export "${kv?}"; done
-    exec dotnet "$(gateway_dll "$CONFIGURATION")"
-  ) >"$logs/bench-ingest-gateway.log" 2>&1 &
-  gateway_pid=$!
-  for i in $(seq 1 120); do
-    if curl -fsS "http://127.0.0.1:$http_port/health/ready" >/dev/null 2>&1; then break; fi
-    kill -0 "$gateway_pid" 2>/dev/null || { tail -n 30 "$logs/bench-ingest-gateway.log" >&2; die "the gateway exited early"; }
-    [ "$i" = 120 ] && die "the gateway was not ready within 60 s"
-    sleep 0.5
-  done
+  bench_start_gateway bench-ingest-gateway "$http_port" "$gateway_port"
+  bench_wait_ready "http://127.0.0.1:$http_port" ingest
   passthrough+=(--via http --http-url "http://127.0.0.1:$http_port")
 fi
 
@@ -154,7 +91,7 @@ set -e
 [ "$status" = 0 ] || log "the load generator exited with $status"
 
 result=$(cat "$result_file" 2>/dev/null || true)
-cleanup
+bench_cleanup
 [ -n "$result" ] || die "no result"
 # The last line: the figures as one JSON object.
 printf '%s\n' "$result"

@@ -7,6 +7,7 @@ CONFIGURATION=Release
 logs="$OPTRUNS_ROOT/.data/logs"
 pids=()
 database=""
+temp_paths=()  # removed on exit
 
 bench_cleanup() {
   trap - EXIT
@@ -15,14 +16,16 @@ bench_cleanup() {
     if [ "${BENCH_KEEP_DATABASE:-0}" = 1 ]; then log "kept database $database"; else drop_database "$database"; fi
   fi
   if [ "${PG_STARTED_HERE:-0}" = 1 ]; then stop_local_postgres; fi
+  [ ${#temp_paths[@]} = 0 ] || rm -rf "${temp_paths[@]}"
 }
 trap 'exit 130' INT TERM
 trap bench_cleanup EXIT
 
-# bench_database NAME: database NAME of the benchmark's own (so it never measures or disturbs someone else's rows),
-# the Release build and the migrations; exports the connection strings.
+# bench_database NAME [PROJECT ...]: database NAME of the benchmark's own (so it never measures or disturbs someone
+# else's rows), the Release build of the silo, the gateway and the benchmark's own PROJECTs (each on its own: the
+# solution file is not needed), and the migrations; exports the connection strings.
 bench_database() {
-  database="$1"
+  database="$1"; shift
   mkdir -p "$logs"  # the migration step logs there; a fresh clone has no .data yet
   unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
   ensure_local_postgres
@@ -30,15 +33,78 @@ bench_database() {
   export_local_connection_strings "$database"
   log "benchmark database: $database on 127.0.0.1:$OPTRUNS_PG_PORT"
   local project
-  for project in src/Silo/OptimizationRuns.Silo.csproj src/Gateway/OptimizationRuns.Gateway.csproj; do
+  for project in src/Silo/OptimizationRuns.Silo.csproj src/Gateway/OptimizationRuns.Gateway.csproj "$@"; do
     log "building $project ($CONFIGURATION)"
     dotnet build "$OPTRUNS_ROOT/$project" -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly >&2 || die "build failed: $project"
   done
   migrate_up "$CONFIGURATION"
 }
 
-# bench_start_system NAME [KEY=VALUE ...] [-- KEY=VALUE ...]: one silo (with the settings before `--`) and one
-# gateway (with those after it) on free ports, logs in .data/logs/bench-NAME-{silo,gateway}.log; waits until the
+# bench_require_free_ports PORT ...: dies naming the first port something already listens on.
+bench_require_free_ports() {
+  local port
+  for port in "$@"; do
+    ! port_in_use "$port" || die "port $port is taken: see --help for the port options"
+  done
+}
+
+# bench_new_admin_key: a fresh admin key for the processes started next, exported as OPTRUNS_ADMIN_KEY.
+bench_new_admin_key() {
+  OPTRUNS_ADMIN_KEY="adm_$(random_secret)"
+  export OPTRUNS_ADMIN_KEY
+}
+
+# bench_start_silo NAME SILO_PORT ORLEANS_GATEWAY_PORT [KEY=VALUE ...]: a silo with the settings, then those of
+# $BENCH_SILO_ENV (which win), log .data/logs/bench-NAME-silo.log. Sets silo_pid.
+bench_start_silo() {
+  local name=$1 silo_port=$2 orleans_gateway_port=$3; shift 3
+  mkdir -p "$logs"
+  (
+    # Started from the checkout's root, as scripts/run is: that directory is the process's content root.
+    cd "$OPTRUNS_ROOT"
+    export DOTNET_ENVIRONMENT=Production Orleans__SiloPort="$silo_port" Orleans__GatewayPort="$orleans_gateway_port"
+    for kv in "$@" ${BENCH_SILO_ENV:-}; do export "${kv?}"; done
+    exec dotnet "$(silo_dll "$CONFIGURATION")"
+  ) >"$logs/bench-$name-silo.log" 2>&1 &
+  silo_pid=$!; pids+=("$silo_pid")
+}
+
+# bench_start_gateway LOG HTTP_PORT ORLEANS_GATEWAY_PORT [KEY=VALUE ...]: a gateway on 127.0.0.1:HTTP_PORT with the
+# settings, then those of $BENCH_GATEWAY_ENV (which win), log .data/logs/LOG.log. Sets gateway_pid.
+bench_start_gateway() {
+  local logname=$1 http_port=$2 orleans_gateway_port=$3; shift 3
+  mkdir -p "$logs"
+  (
+    # The gateway holds no database connection: it needs the silo's Orleans gateway and the admin key only.
+    unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
+    cd "$OPTRUNS_ROOT"
+    export DOTNET_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$http_port" Orleans__GatewayPort="$orleans_gateway_port"
+    for kv in "$@" ${BENCH_GATEWAY_ENV:-}; do export "${kv?}"; done
+    exec dotnet "$(gateway_dll "$CONFIGURATION")"
+  ) >"$logs/$logname.log" 2>&1 &
+  gateway_pid=$!; pids+=("$gateway_pid")
+}
+
+# bench_wait NAME WHAT COMMAND ...: runs COMMAND every 0.5 s until it succeeds; dies when a process started here has
+# exited, or when WHAT has not happened after 120 s, pointing at .data/logs/bench-NAME-*.log.
+bench_wait() {
+  local name=$1 what=$2 i pid; shift 2
+  for i in $(seq 1 240); do
+    "$@" >/dev/null 2>&1 && return
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || die "a process exited early: see $logs/bench-$name-*.log"; done
+    [ "$i" = 240 ] && die "$what after 120 s: see $logs/bench-$name-*.log"
+    sleep 0.5
+  done
+}
+
+# bench_wait_ready URL NAME: until URL/health/ready answers (a gateway with a silo behind it).
+bench_wait_ready() { bench_wait "$2" "$1 not ready" curl -fsS "$1/health/ready"; }
+
+# bench_wait_listening PORT NAME: until something listens on 127.0.0.1:PORT (a silo's Orleans gateway).
+bench_wait_listening() { bench_wait "$2" "nothing listens on 127.0.0.1:$1" port_in_use "$1"; }
+
+# bench_start_system NAME [KEY=VALUE ...] [-- KEY=VALUE ...]: one silo (with the settings before `--`, then
+# $BENCH_SILO_ENV) and one gateway (with those after it, then $BENCH_GATEWAY_ENV) on free ports, logs in .data/logs/bench-NAME-{silo,gateway}.log; waits until the
 # gateway is ready. Sets url, silo_pid, gateway_pid, postmaster (the PostgreSQL server's pid) and exports
 # OPTRUNS_ADMIN_KEY.
 bench_start_system() {
@@ -46,34 +112,13 @@ bench_start_system() {
   local silo_settings=() gateway_settings=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do silo_settings+=("$1"); shift; done
   [ $# = 0 ] || { shift; gateway_settings=("$@"); }
-  local silo_port orleans_gateway_port http_port i pid
+  local silo_port orleans_gateway_port http_port
   read -r silo_port orleans_gateway_port http_port < <(free_ports 3)
-  OPTRUNS_ADMIN_KEY="adm_$(random_secret)"
-  export OPTRUNS_ADMIN_KEY
-  mkdir -p "$logs"
-  (
-    cd "$OPTRUNS_ROOT"
-    export DOTNET_ENVIRONMENT=Production Orleans__SiloPort="$silo_port" Orleans__GatewayPort="$orleans_gateway_port"
-    for kv in "${silo_settings[@]}"; do export "${kv?}"; done
-    exec dotnet "$(silo_dll "$CONFIGURATION")"
-  ) >"$logs/bench-$name-silo.log" 2>&1 &
-  silo_pid=$!; pids+=("$silo_pid")
-  (
-    # The gateway holds no database connection: it needs the silo's Orleans gateway and the admin key only.
-    unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
-    cd "$OPTRUNS_ROOT"
-    export DOTNET_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$http_port" Orleans__GatewayPort="$orleans_gateway_port"
-    for kv in "${gateway_settings[@]}"; do export "${kv?}"; done
-    exec dotnet "$(gateway_dll "$CONFIGURATION")"
-  ) >"$logs/bench-$name-gateway.log" 2>&1 &
-  gateway_pid=$!; pids+=("$gateway_pid")
+  bench_new_admin_key
+  bench_start_silo "$name" "$silo_port" "$orleans_gateway_port" "${silo_settings[@]}"
+  bench_start_gateway "bench-$name-gateway" "$http_port" "$orleans_gateway_port" "${gateway_settings[@]}"
   url="http://127.0.0.1:$http_port"
-  for i in $(seq 1 240); do
-    curl -fsS "$url/health/ready" >/dev/null 2>&1 && break
-    for pid in "$silo_pid" "$gateway_pid"; do kill -0 "$pid" 2>/dev/null || die "a process exited early: see $logs/bench-$name-*.log"; done
-    [ "$i" = 240 ] && die "$url not ready after 120 s: see $logs/bench-$name-*.log"
-    sleep 0.5
-  done
+  bench_wait_ready "$url" "$name"
   postmaster=$(head -1 "$(pg_home)/data/postmaster.pid" 2>/dev/null || echo 0)
   log "silo and gateway ready on $url"
 }

@@ -38,15 +38,10 @@ while [ $# -gt 0 ]; do
 done
 
 result_file=$(mktemp)
-trap 'rm -f "$result_file"; bench_cleanup' EXIT
-bench_database "optruns_bench_progress_$$"
-log "building bench/Progress ($CONFIGURATION)"
-dotnet build "$OPTRUNS_ROOT/bench/Progress/OptimizationRuns.Bench.Progress.csproj" -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly >&2 \
-  || die "build failed: bench/Progress"
+temp_paths+=("$result_file")
+bench_database "optruns_bench_progress_$$" bench/Progress/OptimizationRuns.Bench.Progress.csproj
 # One project key stands for a thousand runs' workers and watchers: its per-key limits are raised to match.
-# shellcheck disable=SC2086
-bench_start_system progress ${BENCH_SILO_ENV:-} -- \
-  Security__RequestsPerSecond=50000 Security__RequestBurst=50000 Security__EventStreamsPerKey=5000 ${BENCH_GATEWAY_ENV:-}
+bench_start_system progress -- Security__RequestsPerSecond=50000 Security__RequestBurst=50000 Security__EventStreamsPerKey=5000
 log "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 bench_dll="$OPTRUNS_ROOT/bench/Progress/bin/$CONFIGURATION/net10.0/OptimizationRuns.Bench.Progress.dll"

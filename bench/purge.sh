@@ -10,20 +10,17 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 case "${1:-}" in
-  -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; set +e
-PGPASSWORD="$OWNER_PASSWORD" python3 "$OPTRUNS_ROOT/bench/purge.py" --help | sed -n '/^options:/,$p'; exit 0 ;;
+  -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; python3 "$OPTRUNS_ROOT/bench/purge.py" --help | sed -n '/^options:/,$p'; exit 0 ;;
 esac
 
 exports=$(mktemp -d /tmp/optruns-purge-XXXXXX)
-remove_exports() { rm -rf "$exports"; bench_cleanup; }
-trap remove_exports EXIT
+temp_paths+=("$exports")
 
 bench_database "optruns_pbench_$$"
 # A pass every 5 s (the default is 10 min) so the purge starts as soon as the policy is set; batches and the pause
 # between deleted runs as shipped.
 # BENCH_SILO_ENV may hold more KEY=VALUE settings for the silo (e.g. "Retention__PauseBetweenRuns=00:00:01").
-# shellcheck disable=SC2086
-bench_start_system purge Retention__ExportDirectory="$exports" Retention__Period=00:00:05 ${BENCH_SILO_ENV:-}
+bench_start_system purge Retention__ExportDirectory="$exports" Retention__Period=00:00:05
 log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 set +e
 PGPASSWORD="$OWNER_PASSWORD" python3 "$OPTRUNS_ROOT/bench/purge.py" --url "$url" --admin-key "$OPTRUNS_ADMIN_KEY" --silo-pid "$silo_pid" \

@@ -6,7 +6,7 @@
 # as shipped, one with Logging__LogLevel__Default=Warning) on their own ports, runs bench/Queries, stops
 # everything and drops the database. The last line printed is one JSON object (p50/p95/p99 ms per pattern).
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 usage() {
   cat <<'TXT'
@@ -42,13 +42,11 @@ keep it with --keep-database and measure again with --database NAME --skip-load.
 TXT
 }
 
-CONFIGURATION=Release
 silo_port=11411
 gateway_port=30400
 http_port=8480
 quiet_http_port=8481
-keep_database=0
-database=""
+database_name=""
 passthrough=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -57,8 +55,8 @@ while [ $# -gt 0 ]; do
     --gateway-port) gateway_port="${2:?--gateway-port needs a value}"; shift 2 ;;
     --http-port) http_port="${2:?--http-port needs a value}"; shift 2 ;;
     --quiet-http-port) quiet_http_port="${2:?--quiet-http-port needs a value}"; shift 2 ;;
-    --keep-database) keep_database=1; shift ;;
-    --database) database="${2:?--database needs a value}"; keep_database=1; shift 2 ;;
+    --keep-database) BENCH_KEEP_DATABASE=1; shift ;;
+    --database) database_name="${2:?--database needs a value}"; BENCH_KEEP_DATABASE=1; shift 2 ;;
     --skip-load) passthrough+=("$1"); shift ;;
     --scale|--projects|--requests|--warmup|--rounds|--concurrency|--concurrent-requests|--refresh-reads|--seed)
       passthrough+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
@@ -66,92 +64,27 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-database="${database:-optruns_qbench_$$}"
-logs="$OPTRUNS_ROOT/.data/logs"
+bench_require_free_ports "$silo_port" "$gateway_port" "$http_port" $([ "$quiet_http_port" = 0 ] || echo "$quiet_http_port")
 result_file=$(mktemp)
-pids=()
+temp_paths+=("$result_file")
+bench_database "${database_name:-optruns_qbench_$$}" bench/Queries/OptimizationRuns.Bench.Queries.csproj
 
-
-cleanup() {
-  trap - EXIT
-  stop_processes
-  if [ "$keep_database" = 0 ]; then drop_database "$database"; else log "kept database $database"; fi
-  if [ "${PG_STARTED_HERE:-0}" = 1 ]; then stop_local_postgres; fi
-  rm -f "$result_file"
-}
-trap 'exit 130' INT TERM
-trap cleanup EXIT
-
-# The benchmark owns its database, so it never measures or disturbs someone else's rows.
-unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
-ensure_local_postgres
-ensure_database "$database"
-export_local_connection_strings "$database"
-log "benchmark database: $database on 127.0.0.1:$OPTRUNS_PG_PORT"
-
-# The silo, the gateway and the benchmark, each built on its own (the solution file is not needed).
-for project in src/Silo/OptimizationRuns.Silo.csproj src/Gateway/OptimizationRuns.Gateway.csproj \
-               bench/Queries/OptimizationRuns.Bench.Queries.csproj; do
-  log "building $project ($CONFIGURATION)"
-  dotnet build "$OPTRUNS_ROOT/$project" -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly >&2 || die "build failed: $project"
-done
-migrate_up "$CONFIGURATION"
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in "$silo_port" "$gateway_port" "$http_port" $([ "$quiet_http_port" = 0 ] || echo "$quiet_http_port"); do
-  port_free "$port" || die "port $port is taken: see --help for the port options"
-done
-
-OPTRUNS_ADMIN_KEY="adm_$(random_secret)"
-export OPTRUNS_ADMIN_KEY
-mkdir -p "$logs"
-
+bench_new_admin_key
 log "starting the silo (Orleans gateway 127.0.0.1:$gateway_port, log $logs/bench-queries-silo.log)"
-(
-  # Started from the checkout's root, as scripts/run is: that directory is the process's content root.
-  cd "$OPTRUNS_ROOT"
-  export DOTNET_ENVIRONMENT=Production Orleans__SiloPort="$silo_port" Orleans__GatewayPort="$gateway_port"
-  for kv in ${BENCH_SILO_ENV:-}; do export "${kv?}"; done
-  exec dotnet "$(silo_dll "$CONFIGURATION")"
-) >"$logs/bench-queries-silo.log" 2>&1 &
-pids+=($!)
-silo_pid=$!
-
-# $1 port, $2 log file, then extra KEY=VALUE settings.
-start_gateway() {
-  local port=$1 logfile=$2; shift 2
-  (
-    # The gateway holds no database connection: it needs the silo's Orleans gateway and the admin key only.
-    unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
-    cd "$OPTRUNS_ROOT"
-    export DOTNET_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$port" Orleans__GatewayPort="$gateway_port"
-    for kv in ${BENCH_GATEWAY_ENV:-} "$@"; do export "${kv?}"; done
-    exec dotnet "$(gateway_dll "$CONFIGURATION")"
-  ) >"$logfile" 2>&1 &
-  pids+=($!)
-}
-
-start_gateway "$http_port" "$logs/bench-queries-gateway.log"
-gateway_pid=${pids[-1]}
+bench_start_silo queries "$silo_port" "$gateway_port"
+bench_start_gateway bench-queries-gateway "$http_port" "$gateway_port"
 log "started the gateway as shipped on 127.0.0.1:$http_port (log $logs/bench-queries-gateway.log)"
 quiet_gateway_pid=""
+shipped_gateway_pid=$gateway_pid
 if [ "$quiet_http_port" != 0 ]; then
-  start_gateway "$quiet_http_port" "$logs/bench-queries-gateway-warning.log" Logging__LogLevel__Default=Warning
-  quiet_gateway_pid=${pids[-1]}
+  bench_start_gateway bench-queries-gateway-warning "$quiet_http_port" "$gateway_port" Logging__LogLevel__Default=Warning
+  quiet_gateway_pid=$gateway_pid
   log "started the gateway with Logging__LogLevel__Default=Warning on 127.0.0.1:$quiet_http_port"
 fi
+gateway_pid=$shipped_gateway_pid
 
-wait_ready() {
-  local url=$1
-  for i in $(seq 1 120); do
-    if curl -fsS "$url/health/ready" >/dev/null 2>&1; then return; fi
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || die "a process exited early: see $logs/bench-queries-*.log"; done
-    [ "$i" = 120 ] && die "$url not ready after 60 s: see $logs/bench-queries-*.log"
-    sleep 0.5
-  done
-}
-wait_ready "http://127.0.0.1:$http_port"
-[ "$quiet_http_port" = 0 ] || wait_ready "http://127.0.0.1:$quiet_http_port"
+bench_wait_ready "http://127.0.0.1:$http_port" queries
+[ "$quiet_http_port" = 0 ] || bench_wait_ready "http://127.0.0.1:$quiet_http_port" queries
 log "silo and gateway(s) ready"
 
 bench_args=(--gateway "http://127.0.0.1:$http_port" --orleans-port "$gateway_port" --result-file "$result_file")
@@ -168,7 +101,7 @@ for pid in "${pids[@]}"; do
 done
 
 result=$(cat "$result_file" 2>/dev/null || true)
-cleanup
+bench_cleanup
 [ -n "$result" ] || die "no result"
 # The last line: the figures as one JSON object.
 printf '%s\n' "$result"

@@ -11,7 +11,7 @@
 # curl's time_total over one kept-alive connection; the export's resident memory (VmRSS) of the gateway and the silo is
 # sampled every 100 ms. The last line printed is one JSON object.
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 usage() {
   cat <<'TXT'
@@ -39,7 +39,6 @@ about 3–5 minutes on 2 cores (loading the 1M-sample run ~1–2 min), plus the 
 TXT
 }
 
-CONFIGURATION=Release
 silo_port=11461
 gateway_port=30461
 http_port=8461
@@ -50,9 +49,8 @@ rounds=5
 export_samples=1000000
 exports=2
 background_runs=10
-keep_database=0
 skip_load=0
-database=""
+database_name=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -66,86 +64,33 @@ while [ $# -gt 0 ]; do
     --export-samples) export_samples="${2:?--export-samples needs a value}"; shift 2 ;;
     --exports) exports="${2:?--exports needs a value}"; shift 2 ;;
     --background-runs) background_runs="${2:?--background-runs needs a value}"; shift 2 ;;
-    --keep-database) keep_database=1; shift ;;
-    --database) database="${2:?--database needs a value}"; keep_database=1; shift 2 ;;
+    --keep-database) BENCH_KEEP_DATABASE=1; shift ;;
+    --database) database_name="${2:?--database needs a value}"; BENCH_KEEP_DATABASE=1; shift 2 ;;
     --skip-load) skip_load=1; shift ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
 done
-[ "$skip_load" = 0 ] || [ -n "$database" ] || die "--skip-load needs --database"
+[ "$skip_load" = 0 ] || [ -n "$database_name" ] || die "--skip-load needs --database"
 [ "$rounds" -ge 1 ] && [ $((requests % rounds)) = 0 ] || die "--requests ($requests) must be a multiple of --rounds ($rounds)"
 [ "$background_runs" -ge 1 ] || die "--background-runs must be at least 1: the first is the other side of /compare"
 command -v curl >/dev/null || die "curl is needed"
 
-database="${database:-optruns_abench_$$}"
-logs="$OPTRUNS_ROOT/.data/logs"
+bench_require_free_ports "$silo_port" "$gateway_port" "$http_port"
 work=$(mktemp -d)
-pids=()
-
-
-cleanup() {
-  trap - EXIT
-  stop_processes
-  if [ "$keep_database" = 0 ]; then drop_database "$database"; else log "kept database $database"; fi
-  if [ "${PG_STARTED_HERE:-0}" = 1 ]; then stop_local_postgres; fi
-  rm -rf "$work"
-}
-trap 'exit 130' INT TERM
-trap cleanup EXIT
-
-# The benchmark owns its database, so it never measures or disturbs someone else's rows.
-unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
-ensure_local_postgres
-ensure_database "$database"
-export_local_connection_strings "$database"
-log "benchmark database: $database on 127.0.0.1:$OPTRUNS_PG_PORT"
+temp_paths+=("$work")
+bench_database "${database_name:-optruns_abench_$$}" bench/Queries/OptimizationRuns.Bench.Queries.csproj
 owner_psql() {
   PGPASSWORD="$OWNER_PASSWORD" PGCONNECT_TIMEOUT=5 "$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$OPTRUNS_PG_PORT" \
     -U optruns_owner -d "$database" "$@"
 }
 
-for project in src/Silo/OptimizationRuns.Silo.csproj src/Gateway/OptimizationRuns.Gateway.csproj bench/Queries/OptimizationRuns.Bench.Queries.csproj; do
-  log "building $project ($CONFIGURATION)"
-  dotnet build "$OPTRUNS_ROOT/$project" -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly >&2 || die "build failed: $project"
-done
-migrate_up "$CONFIGURATION"
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in "$silo_port" "$gateway_port" "$http_port"; do
-  port_free "$port" || die "port $port is taken: see --help for the port options"
-done
-
-OPTRUNS_ADMIN_KEY="adm_$(random_secret)"
-export OPTRUNS_ADMIN_KEY
-mkdir -p "$logs"
+bench_new_admin_key
 log "starting the silo (log $logs/bench-analysis-silo.log)"
-(
-  cd "$OPTRUNS_ROOT"
-  export DOTNET_ENVIRONMENT=Production Orleans__SiloPort="$silo_port" Orleans__GatewayPort="$gateway_port"
-  for kv in ${BENCH_SILO_ENV:-}; do export "${kv?}"; done
-  exec dotnet "$(silo_dll "$CONFIGURATION")"
-) >"$logs/bench-analysis-silo.log" 2>&1 &
-silo_pid=$!
-pids+=("$silo_pid")
+bench_start_silo analysis "$silo_port" "$gateway_port"
 log "starting the gateway on 127.0.0.1:$http_port (log $logs/bench-analysis-gateway.log)"
-(
-  # The gateway holds no database connection: it needs the silo's Orleans gateway and the admin key only.
-  unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
-  cd "$OPTRUNS_ROOT"
-  export DOTNET_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$http_port" Orleans__GatewayPort="$gateway_port"
-  for kv in ${BENCH_GATEWAY_ENV:-}; do export "${kv?}"; done
-  exec dotnet "$(gateway_dll "$CONFIGURATION")"
-) >"$logs/bench-analysis-gateway.log" 2>&1 &
-gateway_pid=$!
-pids+=("$gateway_pid")
-
+bench_start_gateway bench-analysis-gateway "$http_port" "$gateway_port"
 base="http://127.0.0.1:$http_port"
-for i in $(seq 1 120); do
-  if curl -fsS "$base/health/ready" >/dev/null 2>&1; then break; fi
-  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || die "a process exited early: see $logs/bench-analysis-*.log"; done
-  [ "$i" = 120 ] && die "$base not ready after 60 s: see $logs/bench-analysis-*.log"
-  sleep 0.5
-done
+bench_wait_ready "$base" analysis
 log "silo and gateway ready"
 
 json_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
