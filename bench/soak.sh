@@ -5,7 +5,7 @@
 # then — with the load stopped — the silo's active run grains and RSS until idle runs deactivate (or --idle-minutes
 # passes). Sets up a database of its own on this checkout's local PostgreSQL and drops it at the end.
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 usage() {
   cat <<'TXT'
@@ -25,9 +25,8 @@ Environment: OPTRUNS_PG_PORT (default 54329); BENCH_SILO_ENV may hold extra KEY=
 TXT
 }
 
-CONFIGURATION=Release
 minutes=20; idle_minutes=22; sim_runs=50; speed=10; probe_samples=0
-silo_port=11431; gateway_port=30420; http_port=8500; prometheus_port=9470; keep_database=0
+silo_port=11431; gateway_port=30420; http_port=8500; prometheus_port=9470
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -40,53 +39,17 @@ while [ $# -gt 0 ]; do
     --gateway-port) gateway_port="${2:?}"; shift 2 ;;
     --http-port) http_port="${2:?}"; shift 2 ;;
     --prometheus-port) prometheus_port="${2:?}"; shift 2 ;;
-    --keep-database) keep_database=1; shift ;;
+    --keep-database) BENCH_KEEP_DATABASE=1; shift ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
 done
 
-database="optruns_soak_$$"
-logs="$OPTRUNS_ROOT/.data/logs"
-pids=()
-cleanup() {
-  trap - EXIT
-  stop_processes
-  if [ "$keep_database" = 0 ]; then drop_database "$database"; else log "kept database $database"; fi
-  if [ "${PG_STARTED_HERE:-0}" = 1 ]; then stop_local_postgres; fi
-}
-trap 'exit 130' INT TERM
-trap cleanup EXIT
-
-unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
-ensure_local_postgres
-ensure_database "$database"
-export_local_connection_strings "$database"
-for project in src/Silo/OptimizationRuns.Silo.csproj src/Gateway/OptimizationRuns.Gateway.csproj; do
-  log "building $project ($CONFIGURATION)"
-  dotnet build "$OPTRUNS_ROOT/$project" -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly >&2 || die "build failed: $project"
-done
-migrate_up "$CONFIGURATION"
-
-OPTRUNS_ADMIN_KEY="adm_$(random_secret)"
-export OPTRUNS_ADMIN_KEY
-mkdir -p "$logs"
-(
-  export DOTNET_ENVIRONMENT=Production Orleans__SiloPort="$silo_port" Orleans__GatewayPort="$gateway_port" Telemetry__PrometheusPort="$prometheus_port"
-  for kv in ${BENCH_SILO_ENV:-}; do export "${kv?}"; done
-  exec dotnet "$(silo_dll "$CONFIGURATION")"
-) >"$logs/bench-soak-silo.log" 2>&1 &
-silo_pid=$!; pids+=("$silo_pid")
-(
-  unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
-  export DOTNET_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$http_port" Orleans__GatewayPort="$gateway_port"
-  exec dotnet "$(gateway_dll "$CONFIGURATION")"
-) >"$logs/bench-soak-gateway.log" 2>&1 &
-gateway_pid=$!; pids+=("$gateway_pid")
-for i in $(seq 1 120); do
-  curl -fsS "http://127.0.0.1:$http_port/health/ready" >/dev/null 2>&1 && break
-  [ "$i" = 120 ] && die "the gateway is not ready after 60 s: see $logs/bench-soak-*.log"
-  sleep 0.5
-done
+bench_require_free_ports "$silo_port" "$gateway_port" "$http_port" "$prometheus_port"
+bench_database "optruns_soak_$$"
+bench_new_admin_key
+bench_start_silo soak "$silo_port" "$gateway_port" Telemetry__PrometheusPort="$prometheus_port"
+bench_start_gateway bench-soak-gateway "$http_port" "$gateway_port"
+bench_wait_ready "http://127.0.0.1:$http_port" soak
 log "soak: $sim_runs simulator runs for $minutes min (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 
 SOAK_LOGS="$logs" python3 "$OPTRUNS_ROOT/bench/soak.py" --url "http://127.0.0.1:$http_port" --admin-key "$OPTRUNS_ADMIN_KEY" \
