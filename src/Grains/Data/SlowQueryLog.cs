@@ -139,6 +139,7 @@ public sealed partial class SlowQueryLog : IDisposable
     [GeneratedRegex(@"\b(?:FROM|INTO|UPDATE|JOIN|TABLE|COPY)\s+(?!\()([A-Za-z_][A-Za-z0-9_.]*)", RegexOptions.IgnoreCase)]
     private static partial Regex Relation();
 
-    [GeneratedRegex(@"\b([A-Za-z_][A-Za-z0-9_.]*)\s*\(")]
+    // The first function called, past SQL's own constructs that look like one (ARRAY(…), EXISTS (…), COALESCE(…)).
+    [GeneratedRegex(@"\b(?!(?:ARRAY|EXISTS|ANY|ALL|IN|ROW|VALUES|COALESCE|NULLIF|GREATEST|LEAST|CAST)\s*\()([A-Za-z_][A-Za-z0-9_.]*)\s*\(", RegexOptions.IgnoreCase)]
     private static partial Regex Function();
 }

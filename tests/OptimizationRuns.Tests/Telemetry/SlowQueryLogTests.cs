@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using OptimizationRuns.Grains.Data;
+using OptimizationRuns.Grains.Queries;
 using OptimizationRuns.Tests.Fixtures;
 using Xunit;
 
@@ -93,12 +94,25 @@ public sealed class SlowQueryLogTests
     [InlineData("UPDATE optimization_runs SET status = @Status", "UPDATE optimization_runs")]
     [InlineData("COPY optimization_samples (run_id) FROM STDIN (FORMAT BINARY)", "COPY optimization_samples")]
     [InlineData("SELECT refresh_run_analytics()", "SELECT refresh_run_analytics")]
+    [InlineData("SELECT ARRAY(SELECT search_run_ids(@Tags, @Limit))", "SELECT search_run_ids")]
+    [InlineData("SELECT EXISTS (SELECT admin_check(@Key))", "SELECT admin_check")]
     [InlineData("", "unknown")]
     [InlineData(ProjectReader.SetProjectSql + "SELECT run_summary(@RunId)::text", "SELECT run_summary")]
     [InlineData(ProjectReader.SetProjectSql + ProjectReader.RunExistsSql + "WITH page AS (SELECT 1 FROM optimization_samples)", "WITH optimization_samples")]
     [InlineData(ProjectReader.SetProjectSql + ProjectReader.RunExistsSql, "SELECT optimization_runs")]
     public void StatementNameIsItsVerbAndFirstRelation(string sql, string name) =>
         Assert.Equal(name, SlowQueryLog.StatementName(sql));
+
+    // A search's steps as the run list sends them: the first look (verdict and walk in one command) is named by the
+    // estimate it starts with, the ids' search by its function, so a slow one says which step it was.
+    [Fact]
+    public void ASearchsStepsAreNamedByTheFunctionTheyCall()
+    {
+        var query = new RunListQuery { Tags = ["qa"] };
+        var look = RunListQueries.FirstLookStatement(Guid.NewGuid(), query, RunListQueries.Range.FromStart, 21);
+        Assert.Equal("SELECT search_run_estimate", SlowQueryLog.StatementName(ProjectReader.SetProjectSql + look.Sql));
+        Assert.Equal("SELECT search_run_ids", SlowQueryLog.StatementName(ProjectReader.SetProjectSql + RunListQueries.SearchStatement(query)!.Value.Sql));
+    }
 
     private static ServiceProvider SiloData(LogLines lines, TimeSpan threshold) => new ServiceCollection()
         .AddLogging(logging => logging.AddProvider(lines))
