@@ -80,7 +80,7 @@ public sealed partial class RunListQueries
     /// answers <paramref name="take"/> runs, they are the page. A <paramref name="gate"/> (a clause without a column)
     /// can skip it.
     /// </summary>
-    public static (string Sql, DynamicParameters Parameters) WalkStatement(
+    private static (string Sql, DynamicParameters Parameters) WalkStatement(
         Guid projectId, RunListQuery query, Range range, int take, string? gate = null)
     {
         var parameters = Parameters(projectId, take);
