@@ -7,7 +7,7 @@
 # sample, next to a raw binary COPY of the same rows in the same run; then stops the silos and drops the database.
 # Prints a table per silo count; the last line is one JSON object with every invocation's figures.
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 usage() {
   cat <<'TXT'
@@ -27,12 +27,11 @@ Options passed to the load generator (bench/Ingest), defaults here chosen for a 
   --repeat N (3)  --warmup N (20)  --iteration-every N (10)  --paced-fraction F (0)  --paced-seconds S
 
 Environment: OPTRUNS_PG_PORT (default 54329) picks the local PostgreSQL; BENCH_SILO_ENV may hold extra KEY=VALUE
-settings for every silo. Logs: .data/logs/bench-silos-<count>-<i>.log (and -gateway.log); every invocation's JSON
+settings for every silo. Logs: .data/logs/bench-silos-<count>-<i>-silo.log (and bench-silos-<count>-gateway.log); every invocation's JSON
 line: .data/logs/bench-silos-<pid>.jsonl.
 TXT
 }
 
-CONFIGURATION=Release
 counts="1 2 3"
 via=grains
 port_base=12400
@@ -76,17 +75,6 @@ cleanup() {
 trap 'exit 130' INT TERM
 trap cleanup EXIT
 
-port_free() { ! port_in_use "$1"; }
-# Waits up to 60 s for something to listen on port $1, while process $2 is alive (its log is $3).
-wait_for_port() {
-  for _ in $(seq 1 120); do
-    port_in_use "$1" && return
-    kill -0 "$2" 2>/dev/null || { tail -n 30 "$3" >&2; die "process $2 exited early: see $3"; }
-    sleep 0.5
-  done
-  die "nothing listened on port $1 within 60 s: see $3"
-}
-
 unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
 ensure_local_postgres
 [ "$skip_build" = 1 ] || build_solution "$CONFIGURATION"
@@ -97,28 +85,20 @@ bench_dll="$OPTRUNS_ROOT/bench/Ingest/bin/$CONFIGURATION/net10.0/OptimizationRun
 
 # One invocation: $1 silos on a fresh database, the load generator against all of them.
 measure() {
-  local count="$1" i silo_log args=() silo_pids=() gateways=()
+  local count="$1" i args=() gateways=()
   database="optruns_silos_$$_${count}_$RANDOM"
   ensure_database "$database"
   export_local_connection_strings "$database"
   migrate_up "$CONFIGURATION"
   log "$count silo(s) on $database (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   for i in $(seq 1 "$count"); do
-    port_free $((port_base + i)) && port_free $((port_base + 100 + i)) \
-      || die "port $((port_base + i)) or $((port_base + 100 + i)) is taken: pass --port-base"
-    silo_log="$logs/bench-silos-$count-$i.log"
-    (
-      export DOTNET_ENVIRONMENT=Production Cluster__Membership=AdoNet \
-        Orleans__SiloPort=$((port_base + i)) Orleans__GatewayPort=$((port_base + 100 + i))
-      for kv in ${BENCH_SILO_ENV:-}; do export "${kv?}"; done
-      exec dotnet "$(silo_dll "$CONFIGURATION")"
-    ) >"$silo_log" 2>&1 &
-    pids+=($!); silo_pids+=($!)
-    args+=(--gateway-port $((port_base + 100 + i)) --silo-pid "$!")
+    bench_require_free_ports $((port_base + i)) $((port_base + 100 + i))
+    bench_start_silo "silos-$count-$i" $((port_base + i)) $((port_base + 100 + i)) Cluster__Membership=AdoNet
+    args+=(--gateway-port $((port_base + 100 + i)) --silo-pid "$silo_pid")
     gateways+=("127.0.0.1:$((port_base + 100 + i))")
   done
   for i in $(seq 1 "$count"); do
-    wait_for_port $((port_base + 100 + i)) "${silo_pids[$((i - 1))]}" "$logs/bench-silos-$count-$i.log"
+    bench_wait_listening $((port_base + 100 + i)) "silos-$count-$i"
   done
   # Every silo has joined the membership (status 3 = active), so calls spread over all of them from the start.
   for i in $(seq 1 120); do
@@ -129,24 +109,13 @@ measure() {
   log "$count silo(s) active"
 
   if [ "$via" = http ]; then
-    local http_port=$((port_base + 200)) gateway_log="$logs/bench-silos-$count-gateway.log"
-    port_free "$http_port" || die "port $http_port is taken: pass --port-base"
-    OPTRUNS_ADMIN_KEY="bench_$(random_secret)"
-    export OPTRUNS_ADMIN_KEY
-    (
-      export DOTNET_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$http_port"
-      Orleans__Gateways=$(IFS=,; echo "${gateways[*]}")
-      export Orleans__Gateways
-      exec dotnet "$(gateway_dll "$CONFIGURATION")"
-    ) >"$gateway_log" 2>&1 &
-    pids+=($!)
-    args+=(--via http --http-url "http://127.0.0.1:$http_port" --gateway-pid "$!")
-    for i in $(seq 1 120); do
-      curl -fsS "http://127.0.0.1:$http_port/health/ready" >/dev/null 2>&1 && break
-      kill -0 "${pids[-1]}" 2>/dev/null || { tail -n 30 "$gateway_log" >&2; die "the gateway exited early"; }
-      [ "$i" = 120 ] && die "the gateway was not ready within 60 s"
-      sleep 0.5
-    done
+    local http_port=$((port_base + 200))
+    bench_require_free_ports "$http_port"
+    bench_new_admin_key
+    # Orleans__Gateways (every silo) takes the place of the one gateway port.
+    bench_start_gateway "bench-silos-$count-gateway" "$http_port" $((port_base + 101)) Orleans__Gateways="$(IFS=,; echo "${gateways[*]}")"
+    args+=(--via http --http-url "http://127.0.0.1:$http_port" --gateway-pid "$gateway_pid")
+    bench_wait_ready "http://127.0.0.1:$http_port" "silos-$count"
   fi
 
   : >"$result_file"
@@ -172,7 +141,8 @@ head = (f"{'silos':>5} {'samples/s':>10} {'raw rows/s':>10} {'ratio':>6} | {'cli
         f"{'per silo':>16} {'pg':>5} {'pg bg':>5} {'other':>5} {'busy':>5} {'WAL B':>6} {'rows/tx':>7} | {'raw pg':>6} {'raw WAL B':>9} {'idle silos':>10} {'load':>5}")
 print("(ratio: of the medians; per silo: each silo process; pg: the database's backends, pg bg: its shared background\n"
       " processes; other: the rest of the machine; WAL B: WAL bytes per sample; rows/tx: samples per\n committed transaction of the database; idle silos: the silos' CPU ms per second\n"
-      " during the raw COPY rounds, when no grain call reaches them; load: 1-min load average before the invocation)")
+      " during the raw COPY rounds, when no grain call reaches them but each follows a grain round (a silo with no\n"
+      " runs at all takes ~11-13); load: 1-min load average before the invocation)")
 print(head)
 summary = []
 for n in sorted({r["silos"] for r in runs}):
