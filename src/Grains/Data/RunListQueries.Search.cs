@@ -60,8 +60,7 @@ public sealed partial class RunListQueries
     /// </summary>
     public static FirstLook FirstLookStatement(Guid projectId, RunListQuery query, Range range, int take)
     {
-        var (walk, parameters) = WalkStatement(projectId, query, range, take,
-            gate: "current_setting('app.search_first', true) IS DISTINCT FROM 'true'");
+        var (walk, parameters) = WalkStatement(projectId, query, range, take);
         AddSearchParameters(parameters, query);
         parameters.Add("SearchLimit", SearchLimit);
         return new FirstLook($"SELECT CASE WHEN verdict.search_first THEN ({SearchSql}) END FROM ({SearchFirstVerdict}) verdict", walk, parameters);
@@ -77,21 +76,16 @@ public sealed partial class RunListQueries
     /// <summary>
     /// The statement that looks for one range's page of a search among the first runs of the range that pass the
     /// other filters (<see cref="WalkRowsPerPageRow"/> per run asked for), along the order's index under RLS. When it
-    /// answers <paramref name="take"/> runs, they are the page. A <paramref name="gate"/> (a clause without a column)
-    /// can skip it.
+    /// answers <paramref name="take"/> runs, they are the page. It reads nothing when the verdict before it in the
+    /// same command (<see cref="SearchFirstVerdict"/>) chose the ids: a clause without a column, a one-time filter.
     /// </summary>
-    private static (string Sql, DynamicParameters Parameters) WalkStatement(
-        Guid projectId, RunListQuery query, Range range, int take, string? gate = null)
+    private static (string Sql, DynamicParameters Parameters) WalkStatement(Guid projectId, RunListQuery query, Range range, int take)
     {
         var parameters = Parameters(projectId, take);
         parameters.Add("WalkRows", Math.Min(take * WalkRowsPerPageRow, MaxWalkRows));
         // The inner rows are whole rows, so the outer clauses and columns name the table's columns.
-        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM (SELECT * FROM optimization_runs WHERE project_id = @ProjectId");
-        if (gate is not null)
-        {
-            sql.Append(" AND ").Append(gate);
-        }
-
+        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM (SELECT * FROM optimization_runs WHERE project_id = @ProjectId")
+            .Append(" AND current_setting('app.search_first', true) IS DISTINCT FROM 'true'");
         AppendFilters(sql, parameters, query);
         AppendRange(sql, parameters, query, range);
         sql.Append(" ORDER BY ").Append(OrderBy(query.Sort)).Append(" LIMIT @WalkRows) walked WHERE ")
@@ -189,8 +183,7 @@ public sealed partial class RunListQueries
                     return walked;
                 }
 
-                // More than the limit where the planner expected few: the order's index to the page's end.
-                _searchIds = matches is null ? await SearchAsync() : matches.Length <= SearchLimit ? matches : null;
+                _searchIds = WithinLimit(matches ?? await SearchAsync());
                 _searched = true;
             }
 
@@ -202,13 +195,16 @@ public sealed partial class RunListQueries
             };
         }
 
-        /// <summary>All the runs the search matches when they are at most <see cref="SearchLimit"/>; else null.</summary>
-        private async Task<Guid[]?> SearchAsync()
+        /// <summary>The ids the search matches, up to <see cref="SearchLimit"/> + 1.</summary>
+        private async Task<Guid[]> SearchAsync()
         {
             var (sql, parameters) = SearchStatement(query)!.Value;
-            var ids = await scope.QuerySingleAsync<Guid[]>(sql, parameters);
-            return ids.Length <= SearchLimit ? ids : null;
+            return await scope.QuerySingleAsync<Guid[]>(sql, parameters);
         }
+
+        // All the matches when they are at most SearchLimit; else null: the order's index to the page's end, even
+        // where the planner expected few.
+        private static Guid[]? WithinLimit(Guid[] ids) => ids.Length <= SearchLimit ? ids : null;
 
         private Task<List<RunSnapshot>> QueryAsync((string Sql, DynamicParameters Parameters) statement) =>
             scope.QueryAsync<RunSnapshot>(statement.Sql, statement.Parameters);
