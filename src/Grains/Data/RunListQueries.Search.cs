@@ -33,11 +33,12 @@ public sealed partial class RunListQueries
 
     /// <summary>
     /// Up to <see cref="SearchLimit"/> + 1 ids of the project's runs that match the search (one more than the limit
-    /// says there are more), by <c>search_run_ids()</c> of migration 0005, which filters on the transaction's project
-    /// itself and reads the GIN index of the criterion.
+    /// says there are more), in the list's order, by <c>search_run_ids()</c> of migrations 0005 and 0016, which
+    /// filters on the transaction's project itself and reads the GIN index of the criterion.
     /// </summary>
     public const string SearchSql = """
-        SELECT ARRAY(SELECT search_run_ids(@Tags::text[], @Config::jsonb, @Metadata::jsonb, @NamePattern::text, @SearchTake))
+        SELECT ARRAY(SELECT id FROM search_run_ids(@Tags::text[], @Config::jsonb, @Metadata::jsonb, @NamePattern::text, @SearchOrder::text, @SearchTake)
+                     WITH ORDINALITY AS found(id, position) ORDER BY position)
         """;
 
     /// <summary>
@@ -63,7 +64,8 @@ public sealed partial class RunListQueries
         var (walk, parameters) = WalkStatement(projectId, query, range, take);
         AddSearchParameters(parameters, query);
         parameters.Add("SearchLimit", SearchLimit);
-        return new FirstLook($"SELECT CASE WHEN verdict.search_first THEN ({SearchSql}) END FROM ({SearchFirstVerdict}) verdict", walk, parameters);
+        // The verdict's statement first, so the slow-statement log names the look by its estimate.
+        return new FirstLook($"WITH verdict AS ({SearchFirstVerdict}) SELECT CASE WHEN verdict.search_first THEN ({SearchSql}) END FROM verdict", walk, parameters);
     }
 
     /// <summary>The two statements of <see cref="FirstLookStatement"/>, the verdict first, and their parameters.</summary>
@@ -114,7 +116,25 @@ public sealed partial class RunListQueries
         parameters.Add("Config", query.ConfigJson);
         parameters.Add("Metadata", query.MetadataJson);
         parameters.Add("NamePattern", NamePattern(query));
+        parameters.Add("SearchOrder", SortColumn(query.Sort));
         parameters.Add("SearchTake", SearchLimit + 1);
+    }
+
+    /// <summary>
+    /// The slices of a search's ids (in the list's order, <see cref="SearchSql"/>) that one range's page is read from
+    /// by key, in turn until the page is full: twice the page first, then twice as many as the slice before. Without
+    /// other filters the first slice fills the page, so a page of 20 among 600 matches reads 42 runs, not 600. For
+    /// the newest-first order a cursor's run is found among the ids and the slices start after it; a score can change
+    /// while the list is paged, so a score order's slices start at the first id and the range's clause skips what
+    /// the page has passed.
+    /// </summary>
+    public static IEnumerable<ArraySegment<Guid>> KeySlices(Guid[] ids, RunListQuery query, Range range, int take)
+    {
+        var start = range == Range.After && query.Sort == RunSort.CreatedAt ? Array.IndexOf(ids, query.After!.Id) + 1 : 0;
+        for (var length = 2 * take; start < ids.Length; start += length, length *= 2)
+        {
+            yield return new ArraySegment<Guid>(ids, start, Math.Min(length, ids.Length - start));
+        }
     }
 
     /// <summary>Whether the query has a criterion that only a GIN index serves (tags, config, metadata, name).</summary>
@@ -156,7 +176,7 @@ public sealed partial class RunListQueries
     /// Reads the ranges of one list. Without a search, a range is one statement along the order's index. With one,
     /// whose GIN index row-level security keeps from the statement, the planner's estimate chooses the first look
     /// (<see cref="FirstLookStatement"/>): for a rare match, the ids <c>search_run_ids()</c> finds along the GIN
-    /// index, read by key; for a common one, the order's index for a bounded number of runs, which a common match
+    /// index, in the list's order, read by key a slice at a time (<see cref="KeySlices"/>); for a common one, the order's index for a bounded number of runs, which a common match
     /// fills, and when it does not (the estimate was wrong), the ids after all. More than <see cref="SearchLimit"/>
     /// matches: the order's index to the page's end, as without a search.
     /// </summary>
@@ -187,12 +207,26 @@ public sealed partial class RunListQueries
                 _searched = true;
             }
 
-            return _searchIds switch
+            return _searchIds is null
+                ? await QueryAsync(Statement(projectId, query, range, take))
+                : await ReadByKeyAsync(_searchIds, range, take);
+        }
+
+        // The page from the ids' slices, each read by key with every filter again: the slices are in the list's
+        // order, so the rows of one all come before the next one's.
+        private async Task<List<RunSnapshot>> ReadByKeyAsync(Guid[] ids, Range range, int take)
+        {
+            var rows = new List<RunSnapshot>(take);
+            foreach (var slice in KeySlices(ids, query, range, take))
             {
-                null => await QueryAsync(Statement(projectId, query, range, take)),
-                { Length: 0 } => [],
-                var ids => await QueryAsync(Statement(projectId, query, range, take, ids)),
-            };
+                rows.AddRange(await QueryAsync(Statement(projectId, query, range, take - rows.Count, [.. slice])));
+                if (rows.Count == take)
+                {
+                    break;
+                }
+            }
+
+            return rows;
         }
 
         /// <summary>The ids the search matches, up to <see cref="SearchLimit"/> + 1.</summary>

@@ -10,7 +10,7 @@ namespace OptimizationRuns.Grains.Data;
 /// Lists of a project's runs: filters chosen from a fixed set of clauses, values always parameters, and keyset
 /// pages in the order of the migration's indexes (<c>… DESC NULLS LAST, id DESC</c>), so a page costs an index
 /// range however deep it is and stays stable while runs are added. A search (tags, config, metadata, name) cannot
-/// use its GIN index under row-level security, so it is read in up to three steps (RunListQueries.Search.cs).
+/// use its GIN index under row-level security, so it is read in a few steps (RunListQueries.Search.cs).
 /// </summary>
 public sealed partial class RunListQueries(NpgsqlDataSource dataSource)
 {
@@ -57,8 +57,8 @@ public sealed partial class RunListQueries(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The statement that reads one <paramref name="range"/> of the list: fixed clauses, values as parameters. With
-    /// <paramref name="searchIds"/> (all the runs the search matches, from <see cref="SearchStatement"/>) it reads
-    /// those runs by their key and tests every filter again.
+    /// <paramref name="searchIds"/> (runs the search matches, from <see cref="SearchStatement"/>, or a slice of them)
+    /// it reads those runs by their key and tests every filter again.
     /// </summary>
     public static (string Sql, DynamicParameters Parameters) Statement(
         Guid projectId, RunListQuery query, Range range, int take, Guid[]? searchIds = null)

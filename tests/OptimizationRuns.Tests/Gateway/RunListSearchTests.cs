@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using OptimizationRuns.Grains.Data;
 using OptimizationRuns.Grains.Queries;
+using OptimizationRuns.Grains.Runs;
 using OptimizationRuns.Tests.Schema;
 using Xunit;
 
@@ -44,21 +45,59 @@ public sealed class RunListSearchTests(IndexUsageDatabase data) : IClassFixture<
             "no match (ids, none)" => new RunListQuery { Tags = ["qa", "no-such-tag"] },
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
-        var runs = new RunListQueries(_dataSource!);
+        var listed = await ListAsync(query, pageSize: 20, pages: 10);
 
-        // Pages of 20 (and the look-ahead row), as RunQueryGrain asks, for the first 200 runs of the list.
+        Assert.Equal(await PlainAsync(query, listed.Count == 200 ? 200 : 10_000), listed);
+    }
+
+    // A rare search read by its ids, in pages of 5: each page reads the ids' slices by key (twice the page, then
+    // twice as many) until the page is full. Other filters leave some slices short; a cursor of the newest-first
+    // order starts the slices after its run; a score order's cursor starts them at the first id.
+    public static TheoryData<string> RareSearches => new()
+    {
+        "newest first", "completed only", "failed only (every slice short)", "by final score (scored then unscored)", "by best score",
+    };
+
+    [Theory]
+    [MemberData(nameof(RareSearches))]
+    public async Task EveryPageOfARareSearchReadBySlicesIsWhatThePlainStatementAnswers(string name)
+    {
+        var query = new RunListQuery { Tags = ["qa", "prod"] };
+        query = name switch
+        {
+            "newest first" => query,
+            "completed only" => query with { Status = RunStatus.Completed },
+            "failed only (every slice short)" => query with { Status = RunStatus.Failed },
+            "by final score (scored then unscored)" => query with { Sort = RunSort.FinalScore },
+            "by best score" => query with { Sort = RunSort.BestScore },
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
+
+        var listed = await ListAsync(query, pageSize: 5, pages: 100);
+
+        Assert.Equal(await PlainAsync(query, 10_000), listed);
+        Assert.NotEmpty(listed);
+    }
+
+    /// <summary>
+    /// The list as RunQueryGrain pages it: pages of <paramref name="pageSize"/> (and the look-ahead row), each after
+    /// the last one's final run, up to <paramref name="pages"/> pages.
+    /// </summary>
+    private async Task<List<Guid>> ListAsync(RunListQuery query, int pageSize, int pages)
+    {
+        var runs = new RunListQueries(_dataSource!);
         var listed = new List<Guid>();
         RunPosition? after = null;
-        for (var page = 0; page < 10; page++)
+        for (var page = 0; page < pages; page++)
         {
-            var rows = await runs.ListAsync(data.ProjectId, query with { After = after }, 21, CancellationToken.None);
-            listed.AddRange(rows.Take(20).Select(r => r.Id));
-            if (rows.Count <= 20)
+            var rows = await runs.ListAsync(data.ProjectId, query with { After = after }, pageSize + 1, CancellationToken.None);
+            listed.AddRange(rows.Take(pageSize).Select(r => r.Id));
+            if (rows.Count <= pageSize)
             {
                 break;
             }
 
-            var last = rows[19];
+            var last = rows[pageSize - 1];
             after = query.Sort switch
             {
                 RunSort.FinalScore => new RunPosition(last.Id, Score: last.FinalScore),
@@ -67,7 +106,7 @@ public sealed class RunListSearchTests(IndexUsageDatabase data) : IClassFixture<
             };
         }
 
-        Assert.Equal(await PlainAsync(query, listed.Count == 200 ? 200 : 10_000), listed);
+        return listed;
     }
 
     /// <summary>The first runs of the list by the plain statement (the search as a filter), as the service role.</summary>

@@ -28,7 +28,7 @@ public sealed class IndexUsageTests(IndexUsageDatabase data) : IClassFixture<Ind
         { "sort -bestScore", $"{Runs} ORDER BY best_score DESC NULLS LAST, id DESC LIMIT 50", "optimization_runs_project_best_idx", true },
         { "sort -improvement", $"{Runs} ORDER BY improvement DESC NULLS LAST, id DESC LIMIT 50", "optimization_runs_project_improvement_idx", true },
         // A search reads the few runs search_run_ids() found by their key (the function's own scan is below).
-        { "runs a search found", $"{Runs} AND id = ANY(ARRAY(SELECT search_run_ids(ARRAY['prod'], NULL, NULL, NULL, 201))) AND tags @> ARRAY['prod'] {Newest}",
+        { "runs a search found", $"{Runs} AND id = ANY(ARRAY(SELECT search_run_ids(ARRAY['prod'], NULL, NULL, NULL, 'created_at', 201))) AND tags @> ARRAY['prod'] {Newest}",
             "optimization_runs_pkey|optimization_runs_id_project_uq", false },
         // Migration 0004 dropped optimization_runs_active_idx: the live runs of a project are a status filter.
         { "running runs of a project", $"{Runs} AND status = 'running' {Newest}", "optimization_runs_project_status_created_idx", true },
@@ -66,11 +66,11 @@ public sealed class IndexUsageTests(IndexUsageDatabase data) : IClassFixture<Ind
     // pattern, a call of a SECURITY DEFINER function, the index its statement must read, the table it must not scan.
     public static TheoryData<string, string, string, string> FunctionPatterns => new()
     {
-        { "tags containment", "SELECT count(*) FROM search_run_ids(ARRAY['prod'], NULL, NULL, NULL, 201)", "optimization_runs_tags_gin", "optimization_runs" },
-        { "a common tag with a rare one", "SELECT count(*) FROM search_run_ids(ARRAY['qa', 'prod'], NULL, NULL, NULL, 201)", "optimization_runs_tags_gin", "optimization_runs" },
-        { "config containment", $$"""SELECT count(*) FROM search_run_ids(NULL, '{"seed": 7, "num_trials": 17}', NULL, NULL, 201)""", "optimization_runs_config_gin", "optimization_runs" },
-        { "metadata containment", $$"""SELECT count(*) FROM search_run_ids(NULL, NULL, '{"git_sha": "eccbc87"}', NULL, 201)""", "optimization_runs_metadata_gin", "optimization_runs" },
-        { "q name search", "SELECT count(*) FROM search_run_ids(NULL, NULL, NULL, '%hotpotqa-gepa%', 201)", "optimization_runs_name_trgm", "optimization_runs" },
+        { "tags containment", "SELECT count(*) FROM search_run_ids(ARRAY['prod'], NULL, NULL, NULL, 'created_at', 201)", "optimization_runs_tags_gin", "optimization_runs" },
+        { "a common tag with a rare one", "SELECT count(*) FROM search_run_ids(ARRAY['qa', 'prod'], NULL, NULL, NULL, 'created_at', 201)", "optimization_runs_tags_gin", "optimization_runs" },
+        { "config containment", $$"""SELECT count(*) FROM search_run_ids(NULL, '{"seed": 7, "num_trials": 17}', NULL, NULL, 'created_at', 201)""", "optimization_runs_config_gin", "optimization_runs" },
+        { "metadata containment", $$"""SELECT count(*) FROM search_run_ids(NULL, NULL, '{"git_sha": "eccbc87"}', NULL, 'final_score', 201)""", "optimization_runs_metadata_gin", "optimization_runs" },
+        { "q name search", "SELECT count(*) FROM search_run_ids(NULL, NULL, NULL, '%hotpotqa-gepa%', 'best_score', 201)", "optimization_runs_name_trgm", "optimization_runs" },
         { "api key by hash", "SELECT count(*) FROM authenticate_api_key(@keyHash)", "project_api_keys_key_hash_uq", "project_api_keys" },
         { "analytics view read", "SELECT count(*) FROM project_run_analytics()", "optimization_run_analytics_uq", "optimization_run_analytics" },
     };

@@ -11,14 +11,24 @@ namespace OptimizationRuns.Tests.Schema;
 /// </summary>
 public sealed class SearchFunctionTests
 {
-    private const string Search = "SELECT search_run_ids(@tags::text[], @config::jsonb, @metadata::jsonb, @name::text, @limit)";
+    // The function the silo calls (migration 0016: the ids in the list's order) and the one of 0005 it keeps for
+    // silos of the release before.
+    private const string Search = "SELECT search_run_ids(@tags::text[], @config::jsonb, @metadata::jsonb, @name::text, 'created_at', @limit)";
+    private const string SearchInOrder = """
+        SELECT found.id FROM search_run_ids(@tags::text[], @config::jsonb, @metadata::jsonb, @name::text, @order, @limit)
+            WITH ORDINALITY AS found(id, position) ORDER BY position
+        """;
+    private const string SearchOfTheReleaseBefore = "SELECT search_run_ids(@tags::text[], @config::jsonb, @metadata::jsonb, @name::text, @limit)";
 
-    // The criteria, one at a time and together, each by a value of the test's own (its marker).
-    public static TheoryData<string> Criteria => new() { "tags", "config", "metadata", "name", "all four" };
+    // The criteria, one at a time and together, each by a value of the test's own (its marker), by either function.
+    public static TheoryData<string, bool> Criteria => new()
+    {
+        { "tags", false }, { "config", false }, { "metadata", false }, { "name", false }, { "all four", false }, { "all four", true },
+    };
 
     [Theory]
     [MemberData(nameof(Criteria))]
-    public async Task SearchAnswersOnlyTheCurrentProjectsRuns(string criterion)
+    public async Task SearchAnswersOnlyTheCurrentProjectsRuns(string criterion, bool releaseBefore)
     {
         var marker = $"m{Guid.NewGuid():N}";
         var a = await TestDatabase.CreateProjectAsync();
@@ -26,13 +36,56 @@ public sealed class SearchFunctionTests
         var runsOfA = await MatchingRunsAsync(a, marker, 2);
         var runsOfB = await MatchingRunsAsync(b, marker, 3);
         var args = Arguments(criterion, marker, limit: 1000);
+        var search = releaseBefore ? SearchOfTheReleaseBefore : Search;
 
-        Assert.Equal(Sorted(runsOfA), await SearchAsync(a, args));
-        Assert.Equal(Sorted(runsOfB), await SearchAsync(b, args));
-        Assert.Empty(await SearchAsync(null, args));
-        Assert.Empty(await SearchAsync(Guid.NewGuid(), args));
-        Assert.Empty(await SearchAsync(await TestDatabase.CreateProjectAsync(), args));
+        Assert.Equal(Sorted(runsOfA), Sorted(await SearchAsync(a, args, search)));
+        Assert.Equal(Sorted(runsOfB), Sorted(await SearchAsync(b, args, search)));
+        Assert.Empty(await SearchAsync(null, args, search));
+        Assert.Empty(await SearchAsync(Guid.NewGuid(), args, search));
+        Assert.Empty(await SearchAsync(await TestDatabase.CreateProjectAsync(), args, search));
     }
+
+    // The list reads a page from the first ids (RunListQueries.KeySlices), so they must come in its order: each of
+    // the four, newest first or by a score with the unscored runs last, ties by id.
+    [Theory]
+    [InlineData("created_at", "created_at DESC, id DESC")]
+    [InlineData("final_score", "final_score DESC NULLS LAST, id DESC")]
+    [InlineData("best_score", "best_score DESC NULLS LAST, id DESC")]
+    [InlineData("improvement", "improvement DESC NULLS LAST, id DESC")]
+    public async Task SearchAnswersItsIdsInTheListsOrder(string order, string orderBy)
+    {
+        var marker = $"m{Guid.NewGuid():N}";
+        var project = await TestDatabase.CreateProjectAsync();
+        // Runs with scores, some the same, some without (improvement is computed from the baseline); created in a scrambled order.
+        await Owner.ExecuteAsync(
+            """
+            INSERT INTO optimization_runs (project_id, run_name, optimizer_type, tags, final_score, best_score, baseline_score, created_at)
+            SELECT @project, 'run-' || n, 'custom', ARRAY[@marker],
+                   CASE WHEN n % 5 <> 0 THEN (n * 37 % 11) / 10.0 END, CASE WHEN n % 4 <> 0 THEN (n * 13 % 7) / 10.0 END,
+                   CASE WHEN n % 3 <> 0 THEN (n * 7 % 9) / 20.0 END, now() - interval '1 minute' * (n * 17 % 40)
+            FROM generate_series(1, 40) n
+            """,
+            new { project, marker });
+        var expected = (await Owner.QueryAsync<Guid>(
+            $"SELECT id FROM optimization_runs WHERE project_id = @project ORDER BY {orderBy}", new { project })).ToList();
+
+        var found = await SearchAsync(project, new { tags = new[] { marker }, config = (string?)null, metadata = (string?)null,
+            name = (string?)null, limit = 1000, order }, SearchInOrder);
+
+        Assert.Equal(expected, found);
+    }
+
+    [Fact]
+    public async Task AnOrderNotOfTheListIsRefused()
+    {
+        var project = await TestDatabase.CreateProjectAsync();
+        var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => SearchAsync(project, new
+        {
+            tags = new[] { "x" }, config = (string?)null, metadata = (string?)null, name = (string?)null, limit = 10, order = "id; DROP TABLE x",
+        }, SearchInOrder));
+        Assert.Equal("22023", refused.SqlState);
+    }
+
 
     [Fact]
     public async Task ProjectSetInOneTransactionDoesNotCarryIntoTheNext()
@@ -86,9 +139,10 @@ public sealed class SearchFunctionTests
             name = $"%{marker}' OR true --%", limit = 10 }));
     }
 
-    // search_run_ids() and the planner's estimate of it (migration 0015) both run as their owner.
+    // search_run_ids() (both) and the planner's estimate of it (migration 0015) run as their owner.
     [Theory]
     [InlineData("search_run_ids(text[], jsonb, jsonb, text, integer)")]
+    [InlineData("search_run_ids(text[], jsonb, jsonb, text, text, integer)")]
     [InlineData("search_run_estimate(text[], jsonb, jsonb, text)")]
     public async Task OnlyTheServiceRoleMayCallItAndItRunsWithAFixedSearchPath(string signature)
     {
@@ -142,9 +196,10 @@ public sealed class SearchFunctionTests
         return id;
     }
 
-    private static Task<List<Guid>> SearchAsync(Guid? project, object args) =>
+    // The ids as the function answers them, in its order, as the service in the project's transaction.
+    private static Task<List<Guid>> SearchAsync(Guid? project, object args, string search = Search) =>
         Service.InProjectAsync(project, async (connection, transaction) =>
-            Sorted(await connection.QueryAsync<Guid>(Search, args, transaction)));
+            (await connection.QueryAsync<Guid>(search, args, transaction)).ToList());
 
     private static List<Guid> Sorted(IEnumerable<Guid> ids) => ids.Order().ToList();
 

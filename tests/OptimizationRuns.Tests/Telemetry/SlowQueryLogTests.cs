@@ -110,7 +110,7 @@ public sealed class SlowQueryLogTests
     {
         var query = new RunListQuery { Tags = ["qa"] };
         var look = RunListQueries.FirstLookStatement(Guid.NewGuid(), query, RunListQueries.Range.FromStart, 21);
-        Assert.Equal("SELECT search_run_estimate", SlowQueryLog.StatementName(ProjectReader.SetProjectSql + look.Sql));
+        Assert.Equal("WITH search_run_estimate", SlowQueryLog.StatementName(ProjectReader.SetProjectSql + look.Sql));
         Assert.Equal("SELECT search_run_ids", SlowQueryLog.StatementName(ProjectReader.SetProjectSql + RunListQueries.SearchStatement(query)!.Value.Sql));
     }
 
