@@ -6,19 +6,11 @@
 # browser-test fixture's in-process silo and Kestrel gateway over a database of its own on this checkout's local
 # PostgreSQL, Release build. The last line printed is one JSON object (also in .data/bench/dashboard.json).
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib.sh"
 case "${1:-}" in -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+. "$(dirname "$0")/lib.sh"
 
-CONFIGURATION=Release
-database="optruns_dbench_$$"
-cleanup() { drop_database "$database"; if [ "${PG_STARTED_HERE:-0}" = 1 ]; then stop_local_postgres; fi; }
-trap cleanup EXIT
-ensure_local_postgres
-ensure_database "$database"
-export_local_connection_strings "$database"
 ensure_chromium
-build_solution "$CONFIGURATION"
-migrate_up "$CONFIGURATION"
+bench_test_database "optruns_dbench_$$"
 rm -f "$OPTRUNS_ROOT/.data/bench/dashboard.json"
 OPTRUNS_DASHBOARD_BENCH=1 dotnet test "$OPTRUNS_ROOT/tests/OptimizationRuns.Tests" -c "$CONFIGURATION" --no-build -nologo \
   --filter "FullyQualifiedName~DashboardBench" >&2

@@ -5,7 +5,7 @@
 # with many cases per endpoint. Sets up a database of its own on this checkout's local PostgreSQL, builds Debug (as
 # scripts/test), prints every measured figure and a summary, and drops the database.
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/lib.sh"
 
 usage() {
   cat <<'TXT'
@@ -25,7 +25,6 @@ rounds=3
 write_seconds=60
 pause_seconds=10
 property_cases=10000
-keep_database=0
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -33,26 +32,13 @@ while [ $# -gt 0 ]; do
     --write-seconds) write_seconds="${2:?--write-seconds needs a value}"; shift 2 ;;
     --pause-seconds) pause_seconds="${2:?--pause-seconds needs a value}"; shift 2 ;;
     --property-cases) property_cases="${2:?--property-cases needs a value}"; shift 2 ;;
-    --keep-database) keep_database=1; shift ;;
+    --keep-database) BENCH_KEEP_DATABASE=1; shift ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
 done
 
-CONFIGURATION=Debug
-database="optruns_fbench_$$"
-logs="$OPTRUNS_ROOT/.data/logs"
-mkdir -p "$logs"
-cleanup() {
-  if [ "$keep_database" = 0 ] && [ -n "${LOCAL_PG:-}" ]; then drop_database "$database"; fi
-}
-trap cleanup EXIT
-
-LOCAL_PG=1
-ensure_local_postgres
-ensure_database "$database"
-export_local_connection_strings "$database"
-build_solution "$CONFIGURATION"
-migrate_up "$CONFIGURATION"
+CONFIGURATION=Debug  # as scripts/test builds the tests
+bench_test_database "optruns_fbench_$$"
 
 # Runs the tests matching $1 with detailed output into $2; the tests print their figures as plain lines.
 run_tests() {

@@ -7,36 +7,54 @@ CONFIGURATION=Release
 logs="$OPTRUNS_ROOT/.data/logs"
 pids=()
 database=""
+bench_databases=()  # the benchmark's own databases (bench_own_database): dropped on exit unless BENCH_KEEP_DATABASE=1
 temp_paths=()  # removed on exit
 
 bench_cleanup() {
   trap - EXIT
   stop_processes
-  if [ -n "$database" ]; then
-    if [ "${BENCH_KEEP_DATABASE:-0}" = 1 ]; then log "kept database $database"; else drop_database "$database"; fi
-  fi
+  local db
+  for db in "${bench_databases[@]}"; do
+    if [ "${BENCH_KEEP_DATABASE:-0}" = 1 ]; then log "kept database $db"; else drop_database "$db"; fi
+  done
   if [ "${PG_STARTED_HERE:-0}" = 1 ]; then stop_local_postgres; fi
   [ ${#temp_paths[@]} = 0 ] || rm -rf "${temp_paths[@]}"
 }
 trap 'exit 130' INT TERM
 trap bench_cleanup EXIT
 
-# bench_database NAME [PROJECT ...]: database NAME of the benchmark's own (so it never measures or disturbs someone
-# else's rows), the Release build of the silo, the gateway and the benchmark's own PROJECTs (each on its own: the
-# solution file is not needed), and the migrations; exports the connection strings.
-bench_database() {
-  database="$1"; shift
+# bench_own_database NAME: database NAME of the benchmark's own (so it never measures or disturbs someone else's
+# rows) on the local PostgreSQL, started when none runs; dropped on exit unless BENCH_KEEP_DATABASE=1. Exports its
+# connection strings.
+bench_own_database() {
   mkdir -p "$logs"  # the migration step logs there; a fresh clone has no .data yet
   unset ConnectionStrings__Postgres ConnectionStrings__PostgresOwner
   ensure_local_postgres
-  ensure_database "$database"
-  export_local_connection_strings "$database"
-  log "benchmark database: $database on 127.0.0.1:$OPTRUNS_PG_PORT"
+  ensure_database "$1"
+  bench_databases+=("$1")
+  export_local_connection_strings "$1"
+  log "benchmark database: $1 on 127.0.0.1:$OPTRUNS_PG_PORT"
+}
+
+# bench_database NAME [PROJECT ...]: bench_own_database NAME, the $CONFIGURATION build of the silo, the gateway and
+# the benchmark's own PROJECTs (each on its own: the solution file is not needed), and the migrations.
+bench_database() {
+  database="$1"; shift
+  bench_own_database "$database"
   local project
   for project in src/Silo/OptimizationRuns.Silo.csproj src/Gateway/OptimizationRuns.Gateway.csproj "$@"; do
     log "building $project ($CONFIGURATION)"
     dotnet build "$OPTRUNS_ROOT/$project" -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly >&2 || die "build failed: $project"
   done
+  migrate_up "$CONFIGURATION"
+}
+
+# bench_test_database NAME: for a benchmark that is a test run (bench/faults.sh, bench/dashboard.sh):
+# bench_own_database NAME, the whole solution in $CONFIGURATION (the tests too), and the migrations.
+bench_test_database() {
+  database="$1"
+  bench_own_database "$database"
+  build_solution "$CONFIGURATION"
   migrate_up "$CONFIGURATION"
 }
 

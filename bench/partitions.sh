@@ -10,7 +10,9 @@
 # Max Auto Prepare does; --protocol simple re-plans every statement); medians of the rounds' p50 and p95.
 # The last line printed is one JSON object. Drops its databases at the end.
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib.sh"
+configuration="${CONFIGURATION:-Release}"
+. "$(dirname "$0")/lib.sh"
+CONFIGURATION=$configuration
 
 usage() {
   cat <<'TXT'
@@ -28,8 +30,7 @@ Environment: OPTRUNS_PG_PORT picks the local PostgreSQL. Builds the silo (Releas
 TXT
 }
 
-runs=2000; iterations=5; samples=100; heavy=20; seconds=8; repeat=3; keep=0; build=1; protocol=prepared
-CONFIGURATION="${CONFIGURATION:-Release}"
+runs=2000; iterations=5; samples=100; heavy=20; seconds=8; repeat=3; build=1; protocol=prepared
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
     --heavy) heavy="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --repeat) repeat="$2"; shift 2 ;;
-    --keep-databases) keep=1; shift ;;
+    --keep-databases) BENCH_KEEP_DATABASE=1; shift ;;
     --no-build) build=0; shift ;;
     --protocol) protocol="$2"; shift 2 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -49,12 +50,7 @@ done
 project=00000000-0000-4000-8000-00000000b0b0
 layouts=(plain partitioned)
 declare -A databases=([plain]="optruns_pbench_plain_$$" [partitioned]="optruns_pbench_hash_$$")
-work=$(mktemp -d)
-cleanup() {
-  if [ "$keep" = 0 ]; then for l in "${layouts[@]}"; do drop_database "${databases[$l]}"; done; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+work=$(mktemp -d); temp_paths+=("$work")
 
 ensure_local_postgres
 [ "$build" = 0 ] || build_solution "$CONFIGURATION"
@@ -94,8 +90,7 @@ no_autovacuum_sql="DO \$\$ DECLARE t regclass; BEGIN
 
 for l in "${layouts[@]}"; do
   db=${databases[$l]}
-  drop_database "$db"; ensure_database "$db"
-  export_local_connection_strings "$db"
+  drop_database "$db"; bench_own_database "$db"
   dotnet "$(silo_dll "$CONFIGURATION")" migrate up >"$work/migrate-$l.log" 2>&1
   if [ "$l" = plain ]; then
     steps=$(psql_super -d "$db" -Atc "SELECT count(*) FROM schema_migrations WHERE version >= 14")
