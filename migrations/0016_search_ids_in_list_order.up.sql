@@ -8,9 +8,10 @@
 -- "A search's page by key").
 --
 -- This overload takes the list's order, one of its four (each exactly the ORDER BY of the list's statement and
--- index), and answers the ids in it; callers keep the order by WITH ORDINALITY. The five-argument function of 0005
--- stays for silos of the previous release (expand–contract, docs/scaling.md); a later migration drops it. Same
--- guarantees as 0005: the current project's runs only, at most p_limit (≤ 10,000) ids, planned with the values.
+-- index), and answers the ids in it when they are all the matches (at most p_limit); callers keep the order by
+-- WITH ORDINALITY. The five-argument function of 0005 stays for silos of the previous release (expand–contract,
+-- docs/scaling.md); a later migration drops it. Same guarantees as 0005: the current project's runs only, at most
+-- p_limit (≤ 10,000) ids, planned with the values.
 
 CREATE FUNCTION search_run_ids(p_tags text[], p_config jsonb, p_metadata jsonb, p_name_pattern text, p_order text,
                                p_limit integer)
@@ -28,15 +29,18 @@ BEGIN
     IF order_by IS NULL THEN
         RAISE EXCEPTION 'search_run_ids: unknown order %', p_order USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- The limit first, then the order: up to p_limit matches are all of them, sorted; past it the caller walks the
+    -- list instead (RunListQueries.SearchLimit), so the order of an arbitrary p_limit matches costs no more reads.
     RETURN QUERY EXECUTE
-        'SELECT id FROM optimization_runs
-         WHERE project_id = $1
-           AND ($2 IS NULL OR tags @> $2)
-           AND ($3 IS NULL OR config @> $3)
-           AND ($4 IS NULL OR metadata @> $4)
-           AND ($5 IS NULL OR run_name ILIKE $5)
-         ORDER BY ' || order_by || '
-         LIMIT $6'
+        'SELECT id FROM (
+             SELECT id, created_at, final_score, best_score, improvement FROM optimization_runs
+             WHERE project_id = $1
+               AND ($2 IS NULL OR tags @> $2)
+               AND ($3 IS NULL OR config @> $3)
+               AND ($4 IS NULL OR metadata @> $4)
+               AND ($5 IS NULL OR run_name ILIKE $5)
+             LIMIT $6) found
+         ORDER BY ' || order_by
         USING app_current_project(), p_tags, p_config, p_metadata, p_name_pattern, LEAST(GREATEST(p_limit, 0), 10000);
 END
 $$;

@@ -133,7 +133,7 @@ ensure_local_postgres() {
     as_pg_user "$bin/initdb" -D "$home/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
       -E UTF8 --locale=C.UTF-8 >"$home/initdb.log" 2>&1 || { cat "$home/initdb.log" >&2; die "initdb failed"; }
   fi
-  PG_STARTED_HERE=0
+  PG_STARTED_HERE=${PG_STARTED_HERE:-0}  # once started by this shell, still so when asked again
   if as_pg_user "$bin/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
     use_running_postgres_port "$home"
   else

@@ -122,16 +122,24 @@ public sealed partial class RunListQueries
 
     /// <summary>
     /// The slices of a search's ids (in the list's order, <see cref="SearchSql"/>) that one range's page is read from
-    /// by key, in turn until the page is full: twice the page first, then twice as many as the slice before. Without
-    /// other filters the first slice fills the page, so a page of 20 among 600 matches reads 42 runs, not 600. For
-    /// the newest-first order a cursor's run is found among the ids and the slices start after it; a score can change
-    /// while the list is paged, so a score order's slices start at the first id and the range's clause skips what
-    /// the page has passed.
+    /// by key, in turn until the page is full. The first page: twice the page first, then twice as many as the slice
+    /// before; without other filters the first slice fills it, so a page of 20 among 600 matches reads 42 runs, not
+    /// 600. A page after a cursor: all the ids at once, as the cursor says only where the page starts, not which of
+    /// the ids it has passed (a cursor is the caller's to edit, and a score may have changed since).
     /// </summary>
-    public static IEnumerable<ArraySegment<Guid>> KeySlices(Guid[] ids, RunListQuery query, Range range, int take)
+    /// <remarks>
+    /// The ids are ordered when the search runs and each slice is read by a later statement: a run whose score
+    /// changes in between keeps the place it had among the slices, as if the list had been read a moment earlier.
+    /// </remarks>
+    public static IEnumerable<ArraySegment<Guid>> KeySlices(Guid[] ids, Range range, int take)
     {
-        var start = range == Range.After && query.Sort == RunSort.CreatedAt ? Array.IndexOf(ids, query.After!.Id) + 1 : 0;
-        for (var length = 2 * take; start < ids.Length; start += length, length *= 2)
+        if (range != Range.FromStart)
+        {
+            yield return new ArraySegment<Guid>(ids);
+            yield break;
+        }
+
+        for (int start = 0, length = 2 * Math.Max(take, 1); start < ids.Length; start += length, length *= 2)
         {
             yield return new ArraySegment<Guid>(ids, start, Math.Min(length, ids.Length - start));
         }
@@ -217,7 +225,7 @@ public sealed partial class RunListQueries
         private async Task<List<RunSnapshot>> ReadByKeyAsync(Guid[] ids, Range range, int take)
         {
             var rows = new List<RunSnapshot>(take);
-            foreach (var slice in KeySlices(ids, query, range, take))
+            foreach (var slice in KeySlices(ids, range, take))
             {
                 rows.AddRange(await QueryAsync(Statement(projectId, query, range, take - rows.Count, [.. slice])));
                 if (rows.Count == take)

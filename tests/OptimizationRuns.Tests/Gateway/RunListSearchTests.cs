@@ -50,9 +50,9 @@ public sealed class RunListSearchTests(IndexUsageDatabase data) : IClassFixture<
         Assert.Equal(await PlainAsync(query, listed.Count == 200 ? 200 : 10_000), listed);
     }
 
-    // A rare search read by its ids, in pages of 5: each page reads the ids' slices by key (twice the page, then
-    // twice as many) until the page is full. Other filters leave some slices short; a cursor of the newest-first
-    // order starts the slices after its run; a score order's cursor starts them at the first id.
+    // A rare search read by its ids, in pages of 5: the first page reads the ids' slices by key (twice the page, then
+    // twice as many) until it is full, and other filters leave some slices short; a page after a cursor reads all
+    // the ids, the cursor's clause choosing among them.
     public static TheoryData<string> RareSearches => new()
     {
         "newest first", "completed only", "failed only (every slice short)", "by final score (scored then unscored)", "by best score",
