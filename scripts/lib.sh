@@ -121,7 +121,7 @@ psql_super() {
 random_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+=' | cut -c1-32; }
 
 # Starts this checkout's server when it is not running (initialising it the first time).
-# Sets PG_STARTED_HERE=1 when this call started it, so the caller knows to stop it.
+# Sets PG_STARTED_HERE=1 when this call (or an earlier one in this shell) started it, so the caller knows to stop it.
 ensure_local_postgres() {
   ensure_postgres_installed
   local bin home; bin=$(pg_bindir); home=$(pg_home)
