@@ -184,9 +184,10 @@ public sealed partial class RunListQueries
     /// Reads the ranges of one list. Without a search, a range is one statement along the order's index. With one,
     /// whose GIN index row-level security keeps from the statement, the planner's estimate chooses the first look
     /// (<see cref="FirstLookStatement"/>): for a rare match, the ids <c>search_run_ids()</c> finds along the GIN
-    /// index, in the list's order, read by key a slice at a time (<see cref="KeySlices"/>); for a common one, the order's index for a bounded number of runs, which a common match
-    /// fills, and when it does not (the estimate was wrong), the ids after all. More than <see cref="SearchLimit"/>
-    /// matches: the order's index to the page's end, as without a search.
+    /// index, in the list's order, read by key a slice at a time (<see cref="KeySlices"/>); for a common one, the
+    /// order's index for a bounded number of runs, which a common match fills, and when it does not (the estimate was
+    /// wrong), the ids after all. More than <see cref="SearchLimit"/> matches: the order's index to the page's end, as
+    /// without a search.
     /// </summary>
     private sealed class PageReader(ProjectReader scope, Guid projectId, RunListQuery query)
     {

@@ -77,6 +77,13 @@ public sealed class RunListSearchTests(IndexUsageDatabase data) : IClassFixture<
 
         Assert.Equal(await PlainAsync(query, 10_000), listed);
         Assert.NotEmpty(listed);
+        if (query.Sort == RunSort.FinalScore)
+        {
+            // The pages cross from the scored runs to the unscored ones, which come last.
+            var unscored = await PlainAsync(query, 10_000, RunListQueries.Range.Unscored);
+            Assert.InRange(unscored.Count, 1, listed.Count - 1);
+            Assert.Equal(unscored, listed.TakeLast(unscored.Count));
+        }
     }
 
     /// <summary>
@@ -109,10 +116,10 @@ public sealed class RunListSearchTests(IndexUsageDatabase data) : IClassFixture<
         return listed;
     }
 
-    /// <summary>The first runs of the list by the plain statement (the search as a filter), as the service role.</summary>
-    private async Task<List<Guid>> PlainAsync(RunListQuery query, int take)
+    /// <summary>The first runs of the list (or of one range of it) by the plain statement (the search as a filter), as the service role.</summary>
+    private async Task<List<Guid>> PlainAsync(RunListQuery query, int take, RunListQueries.Range range = RunListQueries.Range.FromStart)
     {
-        var (sql, parameters) = RunListQueries.Statement(data.ProjectId, query, RunListQueries.Range.FromStart, take);
+        var (sql, parameters) = RunListQueries.Statement(data.ProjectId, query, range, take);
         await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
         return (await service.Connection.QueryAsync(new CommandDefinition(sql, parameters, service.Transaction)))
             .Select(r => (Guid)r.id).ToList();

@@ -86,7 +86,6 @@ public sealed class SearchFunctionTests
         Assert.Equal("22023", refused.SqlState);
     }
 
-
     [Fact]
     public async Task ProjectSetInOneTransactionDoesNotCarryIntoTheNext()
     {
