@@ -22,6 +22,10 @@ public sealed class Migrator(string ownerConnectionString, IReadOnlyList<Migrati
     // Any constant works as long as every migrator uses the same one: "optruns" in ASCII.
     private const long AdvisoryLockKey = 0x6f_70_74_72_75_6e_73;
 
+    // How long a migrator waits between tries of the lock another one holds, and how often it says it is waiting.
+    private static readonly TimeSpan LockRetryInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan LockReportInterval = TimeSpan.FromSeconds(10);
+
     private const string CreateHistorySql = """
         CREATE TABLE IF NOT EXISTS schema_migrations (
             version     integer PRIMARY KEY,
@@ -99,9 +103,7 @@ public sealed class Migrator(string ownerConnectionString, IReadOnlyList<Migrati
         try
         {
             await connection.OpenAsync(cancellationToken);
-            // Held for the connection's life; a crashed migrator's lock goes with its session.
-            await connection.ExecuteAsync(new CommandDefinition(
-                "SELECT pg_advisory_lock(@Key)", new { Key = AdvisoryLockKey }, cancellationToken: cancellationToken));
+            await LockAsync(connection, cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition(CreateHistorySql, cancellationToken: cancellationToken));
             return connection;
         }
@@ -109,6 +111,29 @@ public sealed class Migrator(string ownerConnectionString, IReadOnlyList<Migrati
         {
             await connection.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Takes the migrators' lock, held for the connection's life (a crashed migrator's lock goes with its session).
+    /// Tried again every <see cref="LockRetryInterval"/> rather than waited for in <c>pg_advisory_lock</c>: a
+    /// statement that waits holds a snapshot, and <c>CREATE INDEX CONCURRENTLY</c> in the holder's migration waits
+    /// for every older snapshot to end, so the two would wait for each other (PostgreSQL ends one as a deadlock).
+    /// </summary>
+    private async Task LockAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var waiting = System.Diagnostics.Stopwatch.StartNew();
+        var reported = TimeSpan.Zero;
+        while (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                   "SELECT pg_try_advisory_lock(@Key)", new { Key = AdvisoryLockKey }, cancellationToken: cancellationToken)))
+        {
+            if (waiting.Elapsed - reported >= LockReportInterval)
+            {
+                reported = waiting.Elapsed;
+                logger.LogInformation("Waiting for another migrator to finish ({Seconds:F0} s so far)", reported.TotalSeconds);
+            }
+
+            await Task.Delay(LockRetryInterval, cancellationToken);
         }
     }
 
