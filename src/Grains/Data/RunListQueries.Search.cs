@@ -78,22 +78,28 @@ public sealed partial class RunListQueries
     /// <summary>
     /// The statement that looks for one range's page of a search among the first runs of the range that pass the
     /// other filters (<see cref="WalkRowsPerPageRow"/> per run asked for), along the order's index under RLS. When it
-    /// answers <paramref name="take"/> runs, they are the page. It reads nothing when the verdict before it in the
-    /// same command (<see cref="SearchFirstVerdict"/>) chose the ids: a clause without a column, a one-time filter.
+    /// answers <paramref name="take"/> runs, they are the page. The walk reads only the columns its order and search
+    /// test, so a tag search, whose tags the order's index carries (migration 0017), reads the index alone; the
+    /// page's rows are then read by key. It reads nothing when the verdict before it in the same command
+    /// (<see cref="SearchFirstVerdict"/>) chose the ids: a clause without a column, a one-time filter.
     /// </summary>
     private static (string Sql, DynamicParameters Parameters) WalkStatement(Guid projectId, RunListQuery query, Range range, int take)
     {
         var parameters = Parameters(projectId, take);
         parameters.Add("WalkRows", Math.Min(take * WalkRowsPerPageRow, MaxWalkRows));
-        // The inner rows are whole rows, so the outer clauses and columns name the table's columns.
-        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM (SELECT * FROM optimization_runs WHERE project_id = @ProjectId")
+        var clauses = SearchClauses(query, parameters);
+        var orderBy = OrderBy(query.Sort);
+        var walk = new StringBuilder("SELECT id FROM (SELECT id, ").Append(SortColumn(query.Sort)).Append(", ")
+            .AppendJoin(", ", clauses.Select(c => c.Column))
+            .Append(" FROM optimization_runs WHERE project_id = @ProjectId")
             .Append(" AND current_setting('app.search_first', true) IS DISTINCT FROM 'true'");
-        AppendFilters(sql, parameters, query);
-        AppendRange(sql, parameters, query, range);
-        sql.Append(" ORDER BY ").Append(OrderBy(query.Sort)).Append(" LIMIT @WalkRows) walked WHERE ")
-            .AppendJoin(" AND ", SearchClauses(query, parameters))
-            .Append(" ORDER BY ").Append(OrderBy(query.Sort)).Append(" LIMIT @Take");
-        return (sql.ToString(), parameters);
+        AppendFilters(walk, parameters, query);
+        AppendRange(walk, parameters, query, range);
+        walk.Append(" ORDER BY ").Append(orderBy).Append(" LIMIT @WalkRows) walked WHERE ")
+            .AppendJoin(" AND ", clauses.Select(c => c.Test))
+            .Append(" ORDER BY ").Append(orderBy).Append(" LIMIT @Take");
+        var sql = $"SELECT {Columns} FROM optimization_runs WHERE project_id = @ProjectId AND id = ANY(ARRAY({walk})) ORDER BY {orderBy}";
+        return (sql, parameters);
     }
 
     /// <summary>The statement that finds the ids a query's search matches; null when the query has no search.</summary>
@@ -149,31 +155,32 @@ public sealed partial class RunListQueries
     public static bool HasSearch(RunListQuery query) =>
         query.Tags is { Count: > 0 } || query.ConfigJson is not null || query.MetadataJson is not null || NamePattern(query) is not null;
 
-    // The search's clauses: each has a GIN index, which only search_run_ids() can use under RLS.
-    private static List<string> SearchClauses(RunListQuery query, DynamicParameters parameters)
+    // The search's clauses, each with the column it tests: each has a GIN index, which only search_run_ids() can use
+    // under RLS.
+    private static List<(string Column, string Test)> SearchClauses(RunListQuery query, DynamicParameters parameters)
     {
-        var clauses = new List<string>();
+        var clauses = new List<(string Column, string Test)>();
         if (query.Tags is { Count: > 0 } tags)
         {
-            clauses.Add("tags @> @Tags");
+            clauses.Add(("tags", "tags @> @Tags"));
             parameters.Add("Tags", tags.ToArray());
         }
 
         if (query.ConfigJson is { } config)
         {
-            clauses.Add("config @> @Config::jsonb");
+            clauses.Add(("config", "config @> @Config::jsonb"));
             parameters.Add("Config", config);
         }
 
         if (query.MetadataJson is { } metadata)
         {
-            clauses.Add("metadata @> @Metadata::jsonb");
+            clauses.Add(("metadata", "metadata @> @Metadata::jsonb"));
             parameters.Add("Metadata", metadata);
         }
 
         if (NamePattern(query) is { } namePattern)
         {
-            clauses.Add("run_name ILIKE @NamePattern");
+            clauses.Add(("run_name", "run_name ILIKE @NamePattern"));
             parameters.Add("NamePattern", namePattern);
         }
 

@@ -74,7 +74,7 @@ public sealed partial class RunListQueries(NpgsqlDataSource dataSource)
         AppendFilters(sql, parameters, query);
         foreach (var clause in SearchClauses(query, parameters))
         {
-            sql.Append(" AND ").Append(clause);
+            sql.Append(" AND ").Append(clause.Test);
         }
 
         AppendRange(sql, parameters, query, range);

@@ -90,6 +90,19 @@ public sealed record Plan(string Json, IReadOnlyList<JsonElement> Nodes)
     /// <summary>Whether the plan sorts rows itself (the index did not give the order).</summary>
     public bool Sorts => Nodes.Any(n => n.GetProperty("Node Type").GetString() is "Sort" or "Incremental Sort");
 
+    /// <summary>
+    /// The most rows one of the plan's sorts took in (EXPLAIN ANALYZE only; 0 without a sort): a sort of a page's few
+    /// rows costs nothing, one of every row a scan passed does.
+    /// </summary>
+    public long RowsSorted => Nodes
+        .Where(n => n.GetProperty("Node Type").GetString() is "Sort" or "Incremental Sort")
+        .Select(n => (long)(n.GetProperty("Actual Rows").GetDouble() * n.GetProperty("Actual Loops").GetDouble()))
+        .DefaultIfEmpty(0).Max();
+
+    /// <summary>Whether the plan reads <paramref name="index"/> without the table's rows behind it (an index-only scan).</summary>
+    public bool ReadsAlone(string index) => Nodes.Any(n =>
+        n.GetProperty("Node Type").GetString() == "Index Only Scan" && n.GetProperty("Index Name").GetString() == index);
+
     /// <summary>The tables the plan reads from end to end.</summary>
     public IReadOnlyList<string> SequentialScans =>
         Nodes.Where(n => n.GetProperty("Node Type").GetString() == "Seq Scan").Select(n => n.GetProperty("Relation Name").GetString()!).ToList();
