@@ -99,7 +99,9 @@ public sealed class Migrator(string ownerConnectionString, IReadOnlyList<Migrati
 
     private async Task<NpgsqlConnection> OpenLockedAsync(CancellationToken cancellationToken)
     {
-        var connection = new NpgsqlConnection(ownerConnectionString);
+        // Not pooled: the lock is the session's, and a pooled connection's session outlives its disposal (a pool keeps
+        // it open, idle, for minutes), holding the lock against every other migrator.
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ownerConnectionString) { Pooling = false }.ConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);

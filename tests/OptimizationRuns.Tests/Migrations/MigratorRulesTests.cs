@@ -18,6 +18,22 @@ public sealed class MigratorRulesTests
 
     private static Migration Next(string up, string down, string name = "extra") => new(All[^1].Version + 1, name, up, down);
 
+    // The lock is the session's: a migrator on a pooled connection string once left it held by the pool's idle
+    // connection for minutes after it finished, and every other migrator (a silo starting) waited that long.
+    [Fact]
+    public async Task AMigratorThatFinishedHoldsNoLock()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        var pooled = new NpgsqlConnectionStringBuilder(database.OwnerConnectionString) { Pooling = true }.ConnectionString;
+
+        await new Migrator(pooled, All, NullLogger.Instance).UpAsync(CancellationToken.None);
+        await new Migrator(pooled, All, NullLogger.Instance).StatusAsync(CancellationToken.None);
+
+        await using var connection = await database.OpenOwnerAsync();
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = current_database()"));
+    }
+
     [Fact]
     public async Task AMarkedMigrationBuildsAnIndexConcurrentlyAndItsDownDropsItConcurrently()
     {
