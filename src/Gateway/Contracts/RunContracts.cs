@@ -24,7 +24,9 @@ public sealed record CreateRunRequest
     /// <summary>Any JSON object; omitted, <c>{}</c>.</summary>
     public RawJson? Metadata { get; init; }
 
-    /// <summary>Labels to filter runs by (at most 50, each at most 100 characters); omitted, none.</summary>
+    /// <summary>
+    /// Labels to filter runs by (at most 50, each at most 100 characters, 2,000 bytes together as UTF-8); omitted, none.
+    /// </summary>
     public List<string>? Tags { get; init; }
 
     /// <summary>Free text, at most 4,000 characters.</summary>
@@ -88,7 +90,7 @@ public sealed record PatchRunRequest
     /// <summary>New free text.</summary>
     public string? Description { get; init; }
 
-    /// <summary>The new tags, replacing the old ones.</summary>
+    /// <summary>The new tags, replacing the old ones (the same limits as a new run's).</summary>
     public List<string>? Tags { get; init; }
 
     /// <summary>A new metadata object, replacing the old one.</summary>

@@ -14,6 +14,12 @@ public static class Limits
     /// <summary>Characters of one tag.</summary>
     public const int MaxTagLength = 100;
 
+    /// <summary>
+    /// Bytes of a run's tags together, as UTF-8: the list's order indexes carry them (migration 0017), and one index
+    /// entry holds at most 2,704 bytes, the run's keys and the array's own overhead included.
+    /// </summary>
+    public const int MaxTagBytes = 2_000;
+
     /// <summary>Characters of a name (run, program, data set, metric, model, example id).</summary>
     public const int MaxNameLength = 200;
 

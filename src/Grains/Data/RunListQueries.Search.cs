@@ -79,8 +79,9 @@ public sealed partial class RunListQueries
     /// The statement that looks for one range's page of a search among the first runs of the range that pass the
     /// other filters (<see cref="WalkRowsPerPageRow"/> per run asked for), along the order's index under RLS. When it
     /// answers <paramref name="take"/> runs, they are the page. The walk reads only the columns its order and search
-    /// test, so a tag search, whose tags the order's index carries (migration 0017), reads the index alone; the
-    /// page's rows are then read by key. It reads nothing when the verdict before it in the same command
+    /// test, so a search by tags alone, without a filter on another column, reads the order's index alone (its
+    /// entries carry the tags, migration 0017; a page of runs changed since the last vacuum is still read from the
+    /// table); the page's rows are then read by key. It reads nothing when the verdict before it in the same command
     /// (<see cref="SearchFirstVerdict"/>) chose the ids: a clause without a column, a one-time filter.
     /// </summary>
     private static (string Sql, DynamicParameters Parameters) WalkStatement(Guid projectId, RunListQuery query, Range range, int take)

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace OptimizationRuns.Grains.Runs;
@@ -87,6 +88,11 @@ public static partial class RunRules
         for (var i = 0; i < tags.Count; i++)
         {
             Text(errors, $"tags[{i}]", tags[i], MaxTagLength, required: true);
+        }
+
+        if (tags.Sum(tag => tag is null ? 0 : Encoding.UTF8.GetByteCount(tag)) > Limits.MaxTagBytes)
+        {
+            errors.Add("tags", $"A run's tags have at most {Limits.MaxTagBytes} bytes together (as UTF-8).");
         }
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using OptimizationRuns.Gateway.Contracts;
+using OptimizationRuns.Grains;
 using OptimizationRuns.Grains.Data;
 using OptimizationRuns.Tests.Fixtures;
 using Xunit;
@@ -100,6 +101,30 @@ public sealed class RunListApiTests(GatewayFixture fixture)
         Assert.Equal([more], Ids(await p.GetAsync($"{Runs}?tag=extra&tag=qa")));
         Assert.Empty(Ids(await p.GetAsync($"{Runs}?tag=qa&tag=missing")));
     }
+
+    // The list's order indexes carry each run's tags (migration 0017), whose entries hold at most 2,704 bytes: a run
+    // at the tags' limits (50 tags, 2,000 bytes together, nothing to compress) is stored, found by its tags, and can
+    // take another such set.
+    [Fact]
+    public async Task ARunWithTheMostTagsTheLimitsAllowIsKeptAndFound()
+    {
+        var p = await NewProjectAsync();
+        var tags = MostTags();
+        var run = await p.CreateRunAsync("tagged", tags: tags);
+        await p.CreateRunAsync("other", tags: ["qa"]);
+
+        Assert.Equal([run], Ids(await p.GetAsync($"{Runs}?tag={tags[^1]}")));
+        Assert.Equal([run], Ids(await p.GetAsync($"{Runs}?tag={tags[0]}&tag={tags[49]}")));
+
+        var retagged = MostTags();
+        await p.PatchAsync(run, new { tags = retagged });
+        Assert.Empty(Ids(await p.GetAsync($"{Runs}?tag={tags[0]}")));
+        Assert.Equal([run], Ids(await p.GetAsync($"{Runs}?tag={retagged[7]}")));
+    }
+
+    // 50 distinct tags of 40 random hexadecimal characters: 2,000 bytes, Limits.MaxTagBytes.
+    private static string[] MostTags() =>
+        [.. Enumerable.Range(0, Limits.MaxTags).Select(_ => (Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N"))[..40])];
 
     [Fact]
     public async Task ConfigFilterMatchesRunsWhoseConfigContainsTheObject()

@@ -27,7 +27,15 @@ public sealed class ValidationTests(GatewayFixture fixture)
         { """{"runName":"x","optimizerType":"copro","config":{"breadth":1}}""", "config.breadth" },
         { """{"runName":"x","optimizerType":"miprov2","config":{},"tags":"qa"}""", "tags" },
         { """{"runName":"x","optimizerType":"miprov2","config":{},"id":"not-a-uuid"}""", "id" },
+        // 21 tags of 100 characters: each within its limits, 2,100 bytes together.
+        { $$"""{"runName":"x","optimizerType":"miprov2","config":{},"tags":{{TagsJson(21, new string('x', 100))}}}""", "tags" },
+        // 21 tags of 50 two-byte characters: 1,050 characters, but 2,100 bytes as UTF-8.
+        { $$"""{"runName":"x","optimizerType":"miprov2","config":{},"tags":{{TagsJson(21, new string('é', 50))}}}""", "tags" },
     };
+
+    // A JSON array of count distinct tags, each the text with its number in front (which keeps its length).
+    private static string TagsJson(int count, string text) =>
+        "[" + string.Join(",", Enumerable.Range(0, count).Select(i => $"\"{i:D2}{text[2..]}\"")) + "]";
 
     [Theory]
     [MemberData(nameof(BadRuns))]
@@ -174,6 +182,7 @@ public sealed class ValidationTests(GatewayFixture fixture)
         { """{"status":"failed","finalScore":0.5}""", "finalScore" },
         { """{"runName":""}""", "runName" },
         { """{"tags":["ok",""]}""", "tags[1]" },
+        { $$"""{"tags":{{TagsJson(21, new string('x', 100))}}}""", "tags" },
         // A transition's fields without the status were once answered 200 and dropped.
         { """{"finalScore":0.7}""", "finalScore" },
         { """{"runName":"renamed","errorMessage":"boom"}""", "errorMessage" },

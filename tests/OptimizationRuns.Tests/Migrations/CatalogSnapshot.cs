@@ -15,7 +15,9 @@ public static class CatalogSnapshot
                || ' default=' || COALESCE(column_default, '') || ' generated=' || COALESCE(generation_expression, '')
         FROM information_schema.columns WHERE table_schema = 'public'
         UNION ALL
-        SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+        SELECT 'index ' || i.indexname || ' ' || i.indexdef || CASE WHEN x.indisvalid THEN '' ELSE ' INVALID' END
+        FROM pg_indexes i JOIN pg_index x ON x.indexrelid = format('%I.%I', i.schemaname, i.indexname)::regclass
+        WHERE i.schemaname = 'public'
         UNION ALL
         SELECT 'constraint ' || conrelid::regclass || '.' || conname || ' ' || pg_get_constraintdef(oid)
         FROM pg_constraint WHERE connamespace = 'public'::regnamespace

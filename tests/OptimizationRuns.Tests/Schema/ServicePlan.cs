@@ -91,17 +91,22 @@ public sealed record Plan(string Json, IReadOnlyList<JsonElement> Nodes)
     public bool Sorts => Nodes.Any(n => n.GetProperty("Node Type").GetString() is "Sort" or "Incremental Sort");
 
     /// <summary>
-    /// The most rows one of the plan's sorts took in (EXPLAIN ANALYZE only; 0 without a sort): a sort of a page's few
-    /// rows costs nothing, one of every row a scan passed does.
+    /// The most rows one of the plan's sorts took in, from the node below it (EXPLAIN ANALYZE only; 0 without a
+    /// sort): a sort of a page's few rows costs nothing, one of every row a scan passed does.
     /// </summary>
     public long RowsSorted => Nodes
         .Where(n => n.GetProperty("Node Type").GetString() is "Sort" or "Incremental Sort")
-        .Select(n => (long)(n.GetProperty("Actual Rows").GetDouble() * n.GetProperty("Actual Loops").GetDouble()))
+        .Select(n => n.GetProperty("Plans")[0])
+        .Select(input => (long)(input.GetProperty("Actual Rows").GetDouble() * input.GetProperty("Actual Loops").GetDouble()))
         .DefaultIfEmpty(0).Max();
 
-    /// <summary>Whether the plan reads <paramref name="index"/> without the table's rows behind it (an index-only scan).</summary>
+    /// <summary>
+    /// Whether the plan reads <paramref name="index"/> without the table's rows behind it: an index-only scan that
+    /// fetched no row from the heap (EXPLAIN ANALYZE only; on a vacuumed table, every page is all-visible).
+    /// </summary>
     public bool ReadsAlone(string index) => Nodes.Any(n =>
-        n.GetProperty("Node Type").GetString() == "Index Only Scan" && n.GetProperty("Index Name").GetString() == index);
+        n.GetProperty("Node Type").GetString() == "Index Only Scan" && n.GetProperty("Index Name").GetString() == index
+        && n.GetProperty("Heap Fetches").GetDouble() == 0);
 
     /// <summary>The tables the plan reads from end to end.</summary>
     public IReadOnlyList<string> SequentialScans =>
