@@ -122,6 +122,22 @@ def text(value: Any, field: str, max_length: int = MAX_TEXT, *, truncate: bool =
     return result
 
 
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 100
+MAX_TAG_BYTES = 2000  # a run's tags together, as UTF-8: the server's order indexes carry them
+
+
+def tags(values: Any, field: str = "tags") -> list:
+    """A run's tags, within the server's limits: 50 tags of at most 100 characters, 2,000 bytes together."""
+    result = [text(t, f"{field}[]", MAX_TAG_LENGTH) for t in values]
+    if len(result) > MAX_TAGS:
+        raise ValueError(f"{field}: at most {MAX_TAGS} tags, not {len(result)}")
+    size = sum(len(t.encode("utf-8")) for t in result)
+    if size > MAX_TAG_BYTES:
+        raise ValueError(f"{field} must be at most {MAX_TAG_BYTES} bytes together as UTF-8, not {size}")
+    return result
+
+
 def trace_id(value: Any, field: str = "trace_id") -> Optional[str]:
     if value is None:
         return None

@@ -132,7 +132,7 @@ class Tracker:
             "optimizerType": optimizer_type,
             "config": v.json_object(config if config is not None else {}, "config"),
             "metadata": v.json_object(metadata, "metadata"),
-            "tags": [v.text(t, "tags[]", 100) for t in tags] if tags is not None else None,
+            "tags": v.tags(tags) if tags is not None else None,
             "description": v.text(description, "description", 4000),
             "programName": v.text(program_name, "program_name"),
             "datasetName": v.text(dataset_name, "dataset_name"),
@@ -455,7 +455,7 @@ class Run:
             if name == "metadata":
                 value = v.json_object(value, name)
             elif name == "tags":
-                value = [v.text(t, "tags[]", 100) for t in value]
+                value = v.tags(value)
             elif name == "total_iterations":
                 value = v.non_negative(value, name, integer=True)
             elif name == "baseline_score":

@@ -14,6 +14,18 @@ from optruns._http import Transport, _retry_after
 from optruns.errors import BadRequestError, ConflictError, NotFoundError, ServerError, error_for
 
 
+class TagTests(unittest.TestCase):
+    def test_tags_are_refused_past_the_servers_limits(self):
+        self.assertEqual(v.tags(["qa", "prod"]), ["qa", "prod"])
+        self.assertEqual(len(v.tags([f"{i:02d}" + "x" * 38 for i in range(50)])), 50)  # 2,000 bytes: the limit
+        with self.assertRaisesRegex(ValueError, "at most 100 characters"):
+            v.tags(["x" * 101])
+        with self.assertRaisesRegex(ValueError, "at most 50 tags"):
+            v.tags([str(i) for i in range(51)])
+        with self.assertRaisesRegex(ValueError, "2000 bytes together as UTF-8, not 2100"):
+            v.tags([f"{i:02d}" + "é" * 49 for i in range(21)])  # 1,050 characters
+
+
 class ScoreTests(unittest.TestCase):
     def test_percent_becomes_a_fraction_rounded_like_the_database(self) -> None:
         self.assertEqual(v.score(61.234567, "score", percent=True), 0.6123)
