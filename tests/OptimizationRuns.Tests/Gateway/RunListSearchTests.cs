@@ -25,6 +25,8 @@ public sealed class RunListSearchTests(IndexUsageDatabase data) : IClassFixture<
         "one metadata match (ids)",
         "name matching only old runs, many (whole walk)", "tag and name (ids)", "common tag by final score (walk)",
         "a common tag with a rare one by best score (ids, scored then unscored)", "no match (ids, none)",
+        "common tag by improvement (walk)", "common tag among completed runs (walk)", "common tag and config (walk)",
+        "common tag among pending runs by final score (walk, unscored after a cursor)",
     };
 
     [Theory]
@@ -43,6 +45,11 @@ public sealed class RunListSearchTests(IndexUsageDatabase data) : IClassFixture<
             "common tag by final score (walk)" => new RunListQuery { Tags = ["qa"], Sort = RunSort.FinalScore },
             "a common tag with a rare one by best score (ids, scored then unscored)" => new RunListQuery { Tags = ["qa", "prod"], Sort = RunSort.BestScore },
             "no match (ids, none)" => new RunListQuery { Tags = ["qa", "no-such-tag"] },
+            "common tag by improvement (walk)" => new RunListQuery { Tags = ["qa"], Sort = RunSort.Improvement },
+            "common tag among completed runs (walk)" => new RunListQuery { Tags = ["qa"], Status = RunStatus.Completed },
+            "common tag and config (walk)" => new RunListQuery { Tags = ["qa"], ConfigJson = """{"auto": "light"}""" },
+            "common tag among pending runs by final score (walk, unscored after a cursor)" =>
+                new RunListQuery { Tags = ["qa"], Status = RunStatus.Pending, Sort = RunSort.FinalScore },
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
         var listed = await ListAsync(query, pageSize: 20, pages: 10);
@@ -109,6 +116,7 @@ public sealed class RunListSearchTests(IndexUsageDatabase data) : IClassFixture<
             {
                 RunSort.FinalScore => new RunPosition(last.Id, Score: last.FinalScore),
                 RunSort.BestScore => new RunPosition(last.Id, Score: last.BestScore),
+                RunSort.Improvement => new RunPosition(last.Id, Score: last.Improvement),
                 _ => new RunPosition(last.Id, CreatedAt: last.CreatedAt),
             };
         }
