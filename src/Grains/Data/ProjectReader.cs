@@ -16,26 +16,43 @@ public sealed class ProjectReader : IAsyncDisposable
     /// <summary>What precedes every statement; <see cref="SlowQueryLog.StatementName"/> names the statement after it.</summary>
     public const string SetProjectSql = "SELECT set_config('app.project_id', @ReaderProjectId, true);\n";
 
+    /// <summary>
+    /// <see cref="SetProjectSql"/> for a reader on generic plans (<see cref="OpenAsync"/>): the statements after it in
+    /// the command run on their prepared statement's generic plan.
+    /// </summary>
+    public const string SetProjectGenericPlansSql =
+        "SELECT set_config('app.project_id', @ReaderProjectId, true), set_config('plan_cache_mode', 'force_generic_plan', true);\n";
+
     /// <summary>Whether the run <c>@RunId</c> is visible, so an empty answer about another project's run is a 404, not [].</summary>
     public const string RunExistsSql = "SELECT EXISTS (SELECT 1 FROM optimization_runs WHERE id = @RunId);\n";
 
     private readonly NpgsqlConnection _connection;
     private readonly Guid _projectId;
+    private readonly string _setProjectSql;
     private readonly CancellationToken _cancellationToken;
 
-    private ProjectReader(NpgsqlConnection connection, Guid projectId, CancellationToken cancellationToken)
+    private ProjectReader(NpgsqlConnection connection, Guid projectId, bool genericPlans, CancellationToken cancellationToken)
     {
         _connection = connection;
         _projectId = projectId;
+        _setProjectSql = genericPlans ? SetProjectGenericPlansSql : SetProjectSql;
         _cancellationToken = cancellationToken;
     }
 
-    /// <summary>Opens a pooled connection for reads scoped to <paramref name="projectId"/>.</summary>
-    public static async Task<ProjectReader> OpenAsync(NpgsqlDataSource dataSource, Guid projectId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a pooled connection for reads scoped to <paramref name="projectId"/>. With <paramref name="genericPlans"/>
+    /// its statements run on the generic plan of their prepared statement (Npgsql prepares a statement on its second
+    /// use): PostgreSQL otherwise plans such a statement again on every call when a custom plan is estimated cheaper,
+    /// which for the run list's and the samples page's statements cost 0.17–0.32 ms of planning against 0.2–0.35 of
+    /// execution (BENCHMARKS.md, "Reads on generic plans"). Only for statements whose plan is the same for every value
+    /// (an index range of one project or run, a key, an order); tested in ReadQueryPlanTests.
+    /// </summary>
+    public static async Task<ProjectReader> OpenAsync(
+        NpgsqlDataSource dataSource, Guid projectId, CancellationToken cancellationToken, bool genericPlans = false)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         SlowQueryLog.SetProject(connection, projectId);
-        return new ProjectReader(connection, projectId, cancellationToken);
+        return new ProjectReader(connection, projectId, genericPlans, cancellationToken);
     }
 
     /// <summary>Runs <paramref name="sql"/> (one or more statements) and returns its result sets, the project's setting read past.</summary>
@@ -44,7 +61,7 @@ public sealed class ProjectReader : IAsyncDisposable
         var all = new DynamicParameters(parameters);
         all.Add("ReaderProjectId", _projectId.ToString());
         var results = await _connection.QueryMultipleAsync(
-            new CommandDefinition(SetProjectSql + sql, all, cancellationToken: _cancellationToken));
+            new CommandDefinition(_setProjectSql + sql, all, cancellationToken: _cancellationToken));
         try
         {
             await results.ReadSingleAsync<string>();

@@ -37,7 +37,7 @@ public sealed partial class RunListQueries(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<List<RunSnapshot>> ListAsync(Guid projectId, RunListQuery query, int take, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken);
+        await using var scope = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken, genericPlans: true);
         var range = query.After switch
         {
             null => Range.FromStart,

@@ -33,7 +33,7 @@ public sealed partial class SlowQueryLog : IDisposable
 
     private const string OwnerProperty = "optruns.slow_query_log";
 
-    private static readonly string[] ReaderPrefixes = [ProjectReader.SetProjectSql, ProjectReader.RunExistsSql];
+    private static readonly string[] ReaderPrefixes = [ProjectReader.SetProjectSql, ProjectReader.SetProjectGenericPlansSql, ProjectReader.RunExistsSql];
 
     private readonly ActivityListener? _listener;
     private readonly ILogger _logger;
