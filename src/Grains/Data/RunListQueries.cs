@@ -37,7 +37,8 @@ public sealed partial class RunListQueries(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<List<RunSnapshot>> ListAsync(Guid projectId, RunListQuery query, int take, CancellationToken cancellationToken)
     {
-        await using var scope = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken, genericPlans: true);
+        // A search's statements keep PostgreSQL's choice (generic plans cost them 0.2 ms more in the benchmark).
+        await using var scope = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken, genericPlans: !HasSearch(query));
         var range = query.After switch
         {
             null => Range.FromStart,
