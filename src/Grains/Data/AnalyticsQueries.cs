@@ -35,7 +35,7 @@ public sealed class AnalyticsQueries(NpgsqlDataSource dataSource)
     /// <summary>The project's top completed runs by final score, optionally of one optimizer.</summary>
     public async Task<List<RunSnapshot>> LeaderboardAsync(Guid projectId, string? optimizerType, int limit, CancellationToken cancellationToken)
     {
-        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken, genericPlans: true);
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, genericPlans: true, cancellationToken);
         return await reader.QueryAsync<RunSnapshot>(LeaderboardSql, new { OptimizerType = optimizerType, Limit = limit });
     }
 

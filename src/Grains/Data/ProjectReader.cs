@@ -17,7 +17,7 @@ public sealed class ProjectReader : IAsyncDisposable
     public const string SetProjectSql = "SELECT set_config('app.project_id', @ReaderProjectId, true);\n";
 
     /// <summary>
-    /// <see cref="SetProjectSql"/> for a reader on generic plans (<see cref="OpenAsync"/>): the statements after it in
+    /// <see cref="SetProjectSql"/> for a reader on generic plans (<see cref="OpenAsync(NpgsqlDataSource, Guid, bool, CancellationToken)"/>): the statements after it in
     /// the command run on their prepared statement's generic plan.
     /// </summary>
     public const string SetProjectGenericPlansSql =
@@ -39,6 +39,10 @@ public sealed class ProjectReader : IAsyncDisposable
         _cancellationToken = cancellationToken;
     }
 
+    /// <summary>Opens a pooled connection for reads scoped to <paramref name="projectId"/>, on PostgreSQL's choice of plans.</summary>
+    public static Task<ProjectReader> OpenAsync(NpgsqlDataSource dataSource, Guid projectId, CancellationToken cancellationToken) =>
+        OpenAsync(dataSource, projectId, genericPlans: false, cancellationToken);
+
     /// <summary>
     /// Opens a pooled connection for reads scoped to <paramref name="projectId"/>. With <paramref name="genericPlans"/>
     /// its statements run on the generic plan of their prepared statement (Npgsql prepares a statement on its second
@@ -48,7 +52,7 @@ public sealed class ProjectReader : IAsyncDisposable
     /// (an index range of one project or run, a key, an order); tested in ReadQueryPlanTests.
     /// </summary>
     public static async Task<ProjectReader> OpenAsync(
-        NpgsqlDataSource dataSource, Guid projectId, CancellationToken cancellationToken, bool genericPlans = false)
+        NpgsqlDataSource dataSource, Guid projectId, bool genericPlans, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         SlowQueryLog.SetProject(connection, projectId);

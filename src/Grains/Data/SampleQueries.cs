@@ -23,7 +23,7 @@ public sealed class SampleQueries(NpgsqlDataSource dataSource)
     public async Task<List<SampleView>?> PageAsync(Guid projectId, SampleQuery query, int take, CancellationToken cancellationToken)
     {
         var (sql, parameters) = PageStatement(query, take);
-        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, cancellationToken, genericPlans: true);
+        await using var reader = await ProjectReader.OpenAsync(dataSource, projectId, genericPlans: true, cancellationToken);
         return await reader.QueryRunAsync<SampleView>(sql, parameters);
     }
 
