@@ -22,17 +22,32 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
     {
         "newest first", "newest after a cursor", "status", "optimizer", "final score", "final score after a cursor",
         "final score, unscored after a cursor", "final score, unscored", "best score after a cursor", "improvement after a cursor",
-        "completed by final score",
+        "completed by final score", "running by final score", "failed by best score after a cursor", "completed by improvement after a cursor",
     };
 
     [Theory]
     [MemberData(nameof(RunLists))]
     public async Task RunListPagesReadTheirIndexInOrder(string name)
     {
+        var (query, range, index) = RunList(name);
+        var (sql, parameters) = RunListQueries.Statement(data.ProjectId, query, range, 21);
+
+        await AssertPlanAsync(name, sql, parameters, index, ordered: true);
+        if (RunListQueries.RunsOnGenericPlan(query))
+        {
+            // As the silo runs it (ProjectReader): planned once for every project, status, position and page size, it
+            // must read the same index in order. Before migration 0018 "completed by final score" did not: the
+            // leaderboard's partial index needs the status's value.
+            await AssertPlanAsync(name + " (generic plan)", sql, parameters, index, ordered: true, generic: true);
+        }
+    }
+
+    private static (RunListQuery Query, RunListQueries.Range Range, string Index) RunList(string name)
+    {
         var newest = new RunPosition(SomeRun, CreatedAt: DateTimeOffset.UtcNow.AddDays(-30));
         var scored = new RunPosition(SomeRun, Score: 0.55m);
         var unscored = new RunPosition(SomeRun);
-        var (query, range, index) = name switch
+        return name switch
         {
             "newest first" => (new RunListQuery(), RunListQueries.Range.FromStart, "optimization_runs_project_created_idx"),
             "newest after a cursor" => (new RunListQuery { After = newest }, RunListQueries.Range.After, "optimization_runs_project_created_idx"),
@@ -45,13 +60,17 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
             "best score after a cursor" => (new RunListQuery { Sort = RunSort.BestScore, After = scored }, RunListQueries.Range.After, "optimization_runs_project_best_idx"),
             "improvement after a cursor" => (new RunListQuery { Sort = RunSort.Improvement, After = new RunPosition(SomeRun, Score: 0.1m) }, RunListQueries.Range.After, "optimization_runs_project_improvement_idx"),
             "completed by final score" => (new RunListQuery { Status = RunStatus.Completed, Sort = RunSort.FinalScore }, RunListQueries.Range.FromStart,
-                "optimization_runs_leaderboard_idx|optimization_runs_project_final_idx"),
+                "optimization_runs_leaderboard_idx|optimization_runs_project_status_final_idx"),
+            // A run has no final score until it completes: walking the final-score index for running runs passed every
+            // scored run first (migration 0018).
+            "running by final score" => (new RunListQuery { Status = RunStatus.Running, Sort = RunSort.FinalScore }, RunListQueries.Range.FromStart,
+                "optimization_runs_project_status_final_idx"),
+            "failed by best score after a cursor" => (new RunListQuery { Status = RunStatus.Failed, Sort = RunSort.BestScore, After = scored },
+                RunListQueries.Range.After, "optimization_runs_project_status_best_idx"),
+            "completed by improvement after a cursor" => (new RunListQuery { Status = RunStatus.Completed, Sort = RunSort.Improvement, After = new RunPosition(SomeRun, Score: 0.1m) },
+                RunListQueries.Range.After, "optimization_runs_project_status_improvement_idx"),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
-
-        var (sql, parameters) = RunListQueries.Statement(data.ProjectId, query, range, 21);
-
-        await AssertPlanAsync(name, sql, parameters, index, ordered: true);
     }
 
     public static TheoryData<string> RunSearches => new() { "a common tag with a rare one", "config", "metadata", "name", "tag and name" };
@@ -170,7 +189,8 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
     // PostgreSQL plans a prepared statement again on every call while it estimates a custom plan cheaper (and always
     // for its first five calls): 0.17-0.32 ms of planning per list read on the 10 M-sample database. The run list,
     // the leaderboard and the samples page run on the generic plan of their statement, prepared by Npgsql as in the
-    // silo (DataServices), from the first call after it is prepared.
+    // silo (DataServices), from the first call after it is prepared; a list filtered on a column its order's index
+    // does not lead with (an optimizer by final score) is planned for its values (RunListQueries.RunsOnGenericPlan).
     [Fact]
     public async Task ListReadsRunOnGenericPlans()
     {
@@ -188,7 +208,10 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
         for (var call = 0; call < Calls; call++)
         {
             await runs.ListAsync(data.ProjectId, new RunListQuery(), 21, CancellationToken.None);
+            await runs.ListAsync(data.ProjectId, new RunListQuery { Status = RunStatus.Failed }, 21, CancellationToken.None);
+            await runs.ListAsync(data.ProjectId, new RunListQuery { Sort = RunSort.FinalScore }, 21, CancellationToken.None);
             await runs.ListAsync(data.ProjectId, new RunListQuery { Status = RunStatus.Completed, Sort = RunSort.FinalScore }, 21, CancellationToken.None);
+            await runs.ListAsync(data.ProjectId, new RunListQuery { OptimizerType = OptimizerType.Gepa, Sort = RunSort.FinalScore }, 21, CancellationToken.None);
             await samples.PageAsync(data.ProjectId, new SampleQuery { RunId = data.RunId }, 101, CancellationToken.None);
             await analytics.LeaderboardAsync(data.ProjectId, null, 10, CancellationToken.None);
         }
@@ -196,12 +219,30 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
         await using var connection = await dataSource.OpenConnectionAsync();
         var prepared = (await connection.QueryAsync<(string Statement, long Generic, long Custom)>(
             "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")).ToList();
-        foreach (var read in new[] { "ORDER BY created_at DESC, id DESC LIMIT", "ORDER BY final_score DESC NULLS LAST", "FROM optimization_samples", "top_runs(" })
+        (long Generic, long Custom) Plans(string read, string? filter)
         {
-            var statement = Assert.Single(prepared, p => p.Statement.Contains(read, StringComparison.Ordinal) && !p.Statement.Contains("set_config", StringComparison.Ordinal));
-            Assert.True(statement.Custom == 0 && statement.Generic >= Calls - 2,
-                $"{read}: {statement.Generic} generic and {statement.Custom} custom plans in {Calls} calls");
+            var statement = Assert.Single(prepared, p => p.Statement.Contains(read, StringComparison.Ordinal)
+                && (filter is null
+                    ? !p.Statement.Contains("status = $", StringComparison.Ordinal) && !p.Statement.Contains("optimizer_type = $", StringComparison.Ordinal)
+                    : p.Statement.Contains(filter, StringComparison.Ordinal))
+                && !p.Statement.Contains("set_config", StringComparison.Ordinal));
+            return (statement.Generic, statement.Custom);
         }
+
+        foreach (var (read, filter) in new[]
+        {
+            ("ORDER BY created_at DESC, id DESC LIMIT", null), ("ORDER BY created_at DESC, id DESC LIMIT", "status = $"),
+            ("ORDER BY final_score DESC NULLS LAST", null), ("ORDER BY final_score DESC NULLS LAST", "status = $"),
+            ("FROM optimization_samples", null), ("top_runs(", null),
+        })
+        {
+            var (generic, custom) = Plans(read, filter);
+            Assert.True(custom == 0 && generic >= Calls - 2, $"{read} ({filter}): {generic} generic and {custom} custom plans in {Calls} calls");
+        }
+
+        // Always planned for its values for its first five calls: the reader did not force the generic plan.
+        var (_, optimizerCustom) = Plans("ORDER BY final_score DESC NULLS LAST", "optimizer_type = $");
+        Assert.True(optimizerCustom >= 5, $"an optimizer by final score: {optimizerCustom} custom plans in {Calls} calls");
     }
 
     [Fact]
@@ -211,12 +252,12 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
             new SampleQuery { RunId = data.RunId, Success = true, MinScore = 0.5m, After = new SamplePosition(data.RunId, 2, 40) }, 101);
         // Not asserted in order: the samples are partitioned by run (migration 0014), and here a run can be a sixth of
         // its partition, where fetching its rows by the key and sorting them is costed cheaper (IndexUsageTests says more).
-        await AssertPlanAsync("samples page", sql, parameters, "optimization_samples_pk", ordered: false);
+        await AssertPlanAsync("samples page", sql, parameters, "optimization_samples_pk", ordered: false, generic: true);
 
         // One iteration's few samples: the key narrows to them, and sorting what is left costs nothing.
         (sql, parameters) = SampleQueries.PageStatement(
             new SampleQuery { RunId = data.RunId, Iteration = 7, Success = false, After = new SamplePosition(data.RunId, 7, 40) }, 101);
-        await AssertPlanAsync("one iteration's samples", sql, parameters, "optimization_samples_pk", ordered: false);
+        await AssertPlanAsync("one iteration's samples", sql, parameters, "optimization_samples_pk", ordered: false, generic: true);
     }
 
     // The dashboard's filters: a kind is the run's few iterations of that kind, read from the iteration key, then an
@@ -236,7 +277,7 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
             ErrorsOnly = errorsOnly, After = new SamplePosition(data.RunId, 5, 40),
         };
         var (sql, parameters) = SampleQueries.PageStatement(query, 101);
-        await AssertPlanAsync(name, sql, parameters, "optimization_samples_pk|optimization_samples_examples_idx", ordered: false);
+        await AssertPlanAsync(name, sql, parameters, "optimization_samples_pk|optimization_samples_examples_idx", ordered: false, generic: true);
     }
 
     [Fact]
@@ -255,6 +296,12 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
             "optimization_iterations_best_idx", ordered: false);
         await AssertPlanAsync("leaderboard", AnalyticsQueries.LeaderboardSql, new DynamicParameters(new { OptimizerType = (string?)null, Limit = 10 }),
             "optimization_runs_leaderboard_idx", ordered: true);
+        // The silo runs the leaderboard on its generic plan, for any optimizer.
+        var leaderboard = new DynamicParameters();
+        leaderboard.Add("OptimizerType", "gepa");
+        leaderboard.Add("Limit", 10);
+        await AssertPlanAsync("leaderboard (generic plan)", AnalyticsQueries.LeaderboardSql, leaderboard,
+            "optimization_runs_leaderboard_idx", ordered: true, generic: true);
     }
 
     // The params filter of a run's iterations reads the run's key range and tests each trial, even for 400 trials:
@@ -289,10 +336,10 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
     }
 
     private async Task AssertPlanAsync(string name, string sql, DynamicParameters parameters, string index, bool ordered,
-        bool smallPartitionsMayBeScanned = false)
+        bool smallPartitionsMayBeScanned = false, bool generic = false)
     {
         await using var service = await ServicePlan.BeginAsync(data.Database, data.ProjectId);
-        var plan = await service.ExplainAsync(sql, parameters);
+        var plan = generic ? await service.ExplainGenericAsync(sql, parameters) : await service.ExplainAsync(sql, parameters);
 
         Assert.True(plan.Uses(index), $"{name}: expected {index}, plan uses {plan}");
         if (smallPartitionsMayBeScanned)

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Dapper;
 using Npgsql;
 using OptimizationRuns.Tests.Fixtures;
@@ -41,6 +43,55 @@ public sealed class ServicePlan : IAsyncDisposable
         var json = await PartitionNames.ExplainAsync(Connection, sql, parameters, Transaction, analyze);
         return new Plan(json, Plan.NodesOf(JsonDocument.Parse(json).RootElement).ToList());
     }
+
+    /// <summary>
+    /// The generic plan of <paramref name="sql"/>, the one a prepared statement runs on under
+    /// <c>plan_cache_mode = force_generic_plan</c> (the silo's list reads, <c>ProjectReader</c>): planned for every
+    /// value of its parameters, not for these. EXPLAIN of a statement with parameters plans it for their values, so
+    /// the statement is prepared here (<c>PREPARE</c> with each parameter's type) and explained as it is executed.
+    /// </summary>
+    public async Task<Plan> ExplainGenericAsync(string sql, DynamicParameters parameters)
+    {
+        var names = parameters.ParameterNames.ToList();
+        var positional = Regex.Replace(sql, @"@([A-Za-z_]\w*)", m =>
+            names.IndexOf(m.Groups[1].Value) is var k and >= 0 ? "$" + (k + 1) : m.Value);
+        var types = names.Select(n => SqlType(n, parameters.Get<object?>(n)));
+        await Connection.ExecuteAsync(new CommandDefinition(
+            "SET LOCAL plan_cache_mode = force_generic_plan", transaction: Transaction));
+        await Connection.ExecuteAsync(new CommandDefinition(
+            $"PREPARE generic_read ({string.Join(", ", types)}) AS {positional}", transaction: Transaction));
+        // EXECUTE's arguments are not planned with the statement around them, so they cannot be parameters themselves.
+        var execute = $"EXECUTE generic_read ({string.Join(", ", names.Select(n => Literal(parameters.Get<object?>(n))))})";
+        var json = await PartitionNames.ExplainAsync(Connection, execute, null, Transaction);
+        await Connection.ExecuteAsync(new CommandDefinition("DEALLOCATE generic_read", transaction: Transaction));
+        return new Plan(json, Plan.NodesOf(JsonDocument.Parse(json).RootElement).ToList());
+    }
+
+    // A test's own value as an SQL literal, which PREPARE's declared type then reads.
+    private static string Literal(object? value) => value switch
+    {
+        string[] texts => Literal("{" + string.Join(",", texts.Select(t => "\"" + t.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"")) + "}"),
+        Guid[] ids => Literal("{" + string.Join(",", ids) + "}"),
+        DateTime time => Literal(time.ToString("O", CultureInfo.InvariantCulture)),
+        IFormattable number => Literal(number.ToString(null, CultureInfo.InvariantCulture)),
+        bool flag => flag ? "true" : "false",
+        _ => "'" + value!.ToString()!.Replace("'", "''") + "'",
+    };
+
+    // The type Npgsql sends a parameter's value as, which PREPARE must name: a null has none to infer.
+    private static string SqlType(string name, object? value) => value switch
+    {
+        Guid => "uuid",
+        Guid[] => "uuid[]",
+        int => "integer",
+        long => "bigint",
+        decimal => "numeric",
+        bool => "boolean",
+        DateTime => "timestamptz",
+        string => "text",
+        string[] => "text[]",
+        _ => throw new ArgumentException($"parameter {name}: no SQL type for {value?.GetType().Name ?? "null"}", nameof(name)),
+    };
 
     /// <summary>
     /// Runs <paramref name="sql"/> and counts the scans it made of each relation: index scans (plain or bitmap) for an
