@@ -26,6 +26,16 @@ public sealed partial class RunListQueries
     public const int MaxWalkRows = 5_000;
 
     /// <summary>
+    /// A search by config, metadata or name walks only when the planner expects this many pages among the runs the
+    /// walk reads, not one. Its estimate comes from statistics of whole values, and one ANALYZE's sample can put it at
+    /// twice the truth: <c>{"breadth":7,"depth":3}</c> went from 111 to 406 estimated matches (174 true) and walked
+    /// 2,100 runs for 16, then read the ids after all, 2.5–5.5 ms where the ids alone cost 0.9–1.6
+    /// (BENCHMARKS.md, "A config search's verdict"). A tag's estimate comes from statistics of each tag, and its walk
+    /// reads the index alone (migration 0017), so a search by tags walks when it expects one page.
+    /// </summary>
+    public const int WholeValueEstimatePages = 2;
+
+    /// <summary>
     /// A search that matches at most this many of the project's runs is read by their ids (the primary key, then a
     /// sort of those few); one that matches more walks the order's index and filters.
     /// </summary>
@@ -43,13 +53,13 @@ public sealed partial class RunListQueries
 
     /// <summary>
     /// Whether the planner expects the walk to come back short (migration 0015's <c>search_run_estimate()</c>: the
-    /// matches it expects in the project, the project's runs): fewer than a page among the runs the walk reads, and
-    /// few enough to read by id. The first statement of <see cref="FirstLookStatement"/> keeps the verdict in the
+    /// matches it expects in the project, the project's runs): fewer than a page among the runs the walk reads (two
+    /// for a search by config, metadata or name, <see cref="WholeValueEstimatePages"/>), and few enough to read by id. The first statement of <see cref="FirstLookStatement"/> keeps the verdict in the
     /// implicit transaction's setting <c>app.search_first</c> for the second; the function may only run volatile
     /// (it EXPLAINs), so the walk cannot call it and still be skipped by a one-time filter.
     /// </summary>
     private const string SearchFirstVerdict = """
-        SELECT set_config('app.search_first', (e.matches <= @SearchLimit AND e.matches * @WalkRows < @Take * e.runs)::text, true)::boolean AS search_first
+        SELECT set_config('app.search_first', (e.matches <= @SearchLimit AND e.matches * @WalkRows < @WalkPages * @Take * e.runs)::text, true)::boolean AS search_first
         FROM search_run_estimate(@Tags::text[], @Config::jsonb, @Metadata::jsonb, @NamePattern::text) e
         """;
 
@@ -64,6 +74,8 @@ public sealed partial class RunListQueries
         var (walk, parameters) = WalkStatement(projectId, query, range, take);
         AddSearchParameters(parameters, query);
         parameters.Add("SearchLimit", SearchLimit);
+        parameters.Add("WalkPages", query.Tags is { Count: > 0 } && query.ConfigJson is null && query.MetadataJson is null && NamePattern(query) is null
+            ? 1 : WholeValueEstimatePages);
         // The verdict's statement first, so the slow-statement log names the look by its estimate.
         return new FirstLook($"WITH verdict AS ({SearchFirstVerdict}) SELECT CASE WHEN verdict.search_first THEN ({SearchSql}) END FROM verdict", walk, parameters);
     }

@@ -55,23 +55,44 @@ public sealed class RunListSearchEstimateTests : IAsyncLifetime
         await AssertListedAsPlainAsync(new RunListQuery { Tags = ["marked"] }, expected: 21);
     }
 
+    // One run in 66 (45 of 3,000) has the tag and the config, and the planner knows it: 32 of them among the 2,100
+    // runs the walk would read, a page and a half. The tag search walks; the config search, whose estimate can be
+    // twice the truth after another ANALYZE, asks search_run_ids() first (RunListQueries.WholeValueEstimatePages).
+    [Fact]
+    public async Task AConfigSearchWalksOnlyWhereThePlannerExpectsTwoPages()
+    {
+        await LoadAsync(tagged: $"n % {Runs / 45} = 0", afterAnalyze: "SELECT 1");
+
+        var (tagIds, tagWalked) = await FirstLookAsync(new RunListQuery { Tags = ["marked"] });
+        Assert.Null(tagIds);
+        Assert.Equal(21, tagWalked.Count);
+
+        var config = new RunListQuery { ConfigJson = """{"marked": true}""" };
+        var (configIds, configWalked) = await FirstLookAsync(config);
+        Assert.Equal(45, configIds?.Length);
+        Assert.Empty(configWalked);
+
+        await AssertListedAsPlainAsync(config, expected: 21);
+    }
+
     /// <summary>
     /// <see cref="Runs"/> runs of the project, one a minute (run n is n minutes old, so the newest come first), tagged
-    /// where <paramref name="tagged"/> holds; then ANALYZE, then <paramref name="afterAnalyze"/>.
+    /// and with the config <c>{"marked": true}</c> where <paramref name="tagged"/> holds; then ANALYZE, then
+    /// <paramref name="afterAnalyze"/>.
     /// </summary>
     private async Task LoadAsync(string tagged, string afterAnalyze)
     {
         await using var owner = await _database!.OpenOwnerAsync();
         await owner.ExecuteAsync(
-            $"""
+            $$"""
             ALTER TABLE optimization_runs SET (autovacuum_enabled = false);
             INSERT INTO project_config (id, name) VALUES (@project, 'estimates');
-            INSERT INTO optimization_runs (project_id, run_name, optimizer_type, tags, created_at)
-            SELECT @project, 'run-' || n, 'custom', CASE WHEN {tagged} THEN ARRAY['marked'] ELSE ARRAY[]::text[] END,
-                   now() - n * interval '1 minute'
-            FROM generate_series(1, {Runs}) n;
+            INSERT INTO optimization_runs (project_id, run_name, optimizer_type, tags, config, created_at)
+            SELECT @project, 'run-' || n, 'custom', CASE WHEN {{tagged}} THEN ARRAY['marked'] ELSE ARRAY[]::text[] END,
+                   CASE WHEN {{tagged}} THEN '{"marked": true}'::jsonb ELSE '{}'::jsonb END, now() - n * interval '1 minute'
+            FROM generate_series(1, {{Runs}}) n;
             ANALYZE optimization_runs;
-            {afterAnalyze};
+            {{afterAnalyze}};
             """,
             new { project = _project });
     }
