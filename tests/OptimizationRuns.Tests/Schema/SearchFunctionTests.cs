@@ -11,24 +11,21 @@ namespace OptimizationRuns.Tests.Schema;
 /// </summary>
 public sealed class SearchFunctionTests
 {
-    // The function the silo calls (migration 0016: the ids in the list's order) and the one of 0005 it keeps for
-    // silos of the release before.
+    // The function the silo calls (migration 0016: the ids in the list's order; 0019 dropped 0005's, in no order).
     private const string Search = "SELECT search_run_ids(@tags::text[], @config::jsonb, @metadata::jsonb, @name::text, 'created_at', @limit)";
     private const string SearchInOrder = """
         SELECT found.id FROM search_run_ids(@tags::text[], @config::jsonb, @metadata::jsonb, @name::text, @order, @limit)
             WITH ORDINALITY AS found(id, position) ORDER BY position
         """;
-    private const string SearchOfTheReleaseBefore = "SELECT search_run_ids(@tags::text[], @config::jsonb, @metadata::jsonb, @name::text, @limit)";
 
-    // The criteria, one at a time and together, each by a value of the test's own (its marker), by either function.
-    public static TheoryData<string, bool> Criteria => new()
-    {
-        { "tags", false }, { "config", false }, { "metadata", false }, { "name", false }, { "all four", false }, { "all four", true },
-    };
-
+    // The criteria, one at a time and together, each by a value of the test's own (its marker).
     [Theory]
-    [MemberData(nameof(Criteria))]
-    public async Task SearchAnswersOnlyTheCurrentProjectsRuns(string criterion, bool releaseBefore)
+    [InlineData("tags")]
+    [InlineData("config")]
+    [InlineData("metadata")]
+    [InlineData("name")]
+    [InlineData("all four")]
+    public async Task SearchAnswersOnlyTheCurrentProjectsRuns(string criterion)
     {
         var marker = $"m{Guid.NewGuid():N}";
         var a = await TestDatabase.CreateProjectAsync();
@@ -36,13 +33,12 @@ public sealed class SearchFunctionTests
         var runsOfA = await MatchingRunsAsync(a, marker, 2);
         var runsOfB = await MatchingRunsAsync(b, marker, 3);
         var args = Arguments(criterion, marker, limit: 1000);
-        var search = releaseBefore ? SearchOfTheReleaseBefore : Search;
 
-        Assert.Equal(Sorted(runsOfA), Sorted(await SearchAsync(a, args, search)));
-        Assert.Equal(Sorted(runsOfB), Sorted(await SearchAsync(b, args, search)));
-        Assert.Empty(await SearchAsync(null, args, search));
-        Assert.Empty(await SearchAsync(Guid.NewGuid(), args, search));
-        Assert.Empty(await SearchAsync(await TestDatabase.CreateProjectAsync(), args, search));
+        Assert.Equal(Sorted(runsOfA), Sorted(await SearchAsync(a, args)));
+        Assert.Equal(Sorted(runsOfB), Sorted(await SearchAsync(b, args)));
+        Assert.Empty(await SearchAsync(null, args));
+        Assert.Empty(await SearchAsync(Guid.NewGuid(), args));
+        Assert.Empty(await SearchAsync(await TestDatabase.CreateProjectAsync(), args));
     }
 
     // The list reads a page from the first ids (RunListQueries.KeySlices), so they must come in its order: each of
@@ -138,9 +134,8 @@ public sealed class SearchFunctionTests
             name = $"%{marker}' OR true --%", limit = 10 }));
     }
 
-    // search_run_ids() (both) and the planner's estimate of it (migration 0015) run as their owner.
+    // search_run_ids() and the planner's estimate of it (migration 0015) run as their owner.
     [Theory]
-    [InlineData("search_run_ids(text[], jsonb, jsonb, text, integer)")]
     [InlineData("search_run_ids(text[], jsonb, jsonb, text, text, integer)")]
     [InlineData("search_run_estimate(text[], jsonb, jsonb, text)")]
     public async Task OnlyTheServiceRoleMayCallItAndItRunsWithAFixedSearchPath(string signature)
