@@ -54,8 +54,8 @@ public sealed partial class RunListQueries
     /// <summary>
     /// Whether the planner expects the walk to come back short (migration 0015's <c>search_run_estimate()</c>: the
     /// matches it expects in the project, the project's runs): fewer than a page among the runs the walk reads (two
-    /// for a search by config, metadata or name, <see cref="WholeValueEstimatePages"/>), and few enough to read by id. The first statement of <see cref="FirstLookStatement"/> keeps the verdict in the
-    /// implicit transaction's setting <c>app.search_first</c> for the second; the function may only run volatile
+    /// for a search by config, metadata or name, <see cref="WholeValueEstimatePages"/>), and few enough to read by
+    /// id. The first statement of <see cref="FirstLookStatement"/> keeps the verdict in the implicit transaction's setting <c>app.search_first</c> for the second; the function may only run volatile
     /// (it EXPLAINs), so the walk cannot call it and still be skipped by a one-time filter.
     /// </summary>
     private const string SearchFirstVerdict = """
@@ -74,8 +74,7 @@ public sealed partial class RunListQueries
         var (walk, parameters) = WalkStatement(projectId, query, range, take);
         AddSearchParameters(parameters, query);
         parameters.Add("SearchLimit", SearchLimit);
-        parameters.Add("WalkPages", query.Tags is { Count: > 0 } && query.ConfigJson is null && query.MetadataJson is null && NamePattern(query) is null
-            ? 1 : WholeValueEstimatePages);
+        parameters.Add("WalkPages", SearchesByTagsAlone(query) ? 1 : WholeValueEstimatePages);
         // The verdict's statement first, so the slow-statement log names the look by its estimate.
         return new FirstLook($"WITH verdict AS ({SearchFirstVerdict}) SELECT CASE WHEN verdict.search_first THEN ({SearchSql}) END FROM verdict", walk, parameters);
     }
@@ -163,6 +162,10 @@ public sealed partial class RunListQueries
             yield return new ArraySegment<Guid>(ids, start, Math.Min(length, ids.Length - start));
         }
     }
+
+    // Whether the search's only criterion is tags, whose estimate comes from statistics of each tag.
+    private static bool SearchesByTagsAlone(RunListQuery query) =>
+        query.Tags is { Count: > 0 } && query.ConfigJson is null && query.MetadataJson is null && NamePattern(query) is null;
 
     /// <summary>Whether the query has a criterion that only a GIN index serves (tags, config, metadata, name).</summary>
     public static bool HasSearch(RunListQuery query) =>
