@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using OptimizationRuns.Grains.Data;
 using OptimizationRuns.Grains.Queries;
+using OptimizationRuns.Grains.Runs;
 using OptimizationRuns.Silo.Migrations;
 using OptimizationRuns.Tests.Fixtures;
 using OptimizationRuns.Tests.Schema;
@@ -38,6 +41,8 @@ public sealed class RunListSearchEstimateTests : IAsyncLifetime
         Assert.Empty(walked);
 
         await AssertListedAsPlainAsync(new RunListQuery { Tags = ["marked"] }, expected: 5);
+        // The look, the ids after all, their runs by key.
+        Assert.Equal(3, (await ListCountingStatementsAsync(new RunListQuery { Tags = ["marked"] })).Commands.Count);
     }
 
     // No run had the tag when analyzed; half of them have it now. The verdict is to ask search_run_ids(), which
@@ -73,6 +78,31 @@ public sealed class RunListSearchEstimateTests : IAsyncLifetime
         Assert.Empty(configWalked);
 
         await AssertListedAsPlainAsync(config, expected: 21);
+    }
+
+    // Each round trip is a hand-over between the silo and a backend. A search the planner expects to be rare finds its
+    // ids and reads its page's runs by key in the first look's one command; a common one walks in it.
+    [Fact]
+    public async Task ARareSearchAndACommonOneEachListTheirPageInOneRoundTrip()
+    {
+        await LoadAsync(tagged: $"n % {Runs / 45} = 0", afterAnalyze: "SELECT 1");
+
+        var rare = await ListCountingStatementsAsync(new RunListQuery { ConfigJson = """{"marked": true}""" });
+        Assert.Equal(21, rare.Rows.Count);
+        Assert.Single(rare.Commands);
+
+        var common = await ListCountingStatementsAsync(new RunListQuery { Tags = ["marked"] });
+        Assert.Equal(21, common.Rows.Count);
+        Assert.Single(common.Commands);
+
+        // After a cursor, the first look reads all the ids by key: the 24 after the first page's 21st run, on a page of 30.
+        var last = rare.Rows[^1];
+        var after = new RunListQuery { ConfigJson = """{"marked": true}""", After = new RunPosition(last.Id, last.CreatedAt) };
+        var next = await ListCountingStatementsAsync(after, take: 30);
+        Assert.Single(next.Commands);
+        Assert.Equal(45 - 21, next.Rows.Count);
+        Assert.DoesNotContain(next.Rows, r => rare.Rows.Any(p => p.Id == r.Id));
+        Assert.True(next.Rows[0].CreatedAt <= last.CreatedAt);
     }
 
     /// <summary>
@@ -115,6 +145,29 @@ public sealed class RunListSearchEstimateTests : IAsyncLifetime
         var plain = (await service.Connection.QueryAsync(new CommandDefinition(sql, parameters, service.Transaction))).Select(r => (Guid)r.id).ToList();
         Assert.Equal(expected, listed.Count);
         Assert.Equal(plain, listed);
+    }
+
+    /// <summary>The list's rows and the text of each command it sent (Npgsql's spans under a trace of this call's own).</summary>
+    private async Task<(List<RunSnapshot> Rows, List<string> Commands)> ListCountingStatementsAsync(RunListQuery query, int take = 21)
+    {
+        using var trace = new Activity("list-round-trips").SetIdFormat(ActivityIdFormat.W3C).Start();
+        var commands = new ConcurrentQueue<string>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Npgsql",
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+                options.Parent.TraceId == trace.TraceId ? ActivitySamplingResult.AllData : ActivitySamplingResult.None,
+            ActivityStopped = span =>
+            {
+                if (span.TraceId == trace.TraceId && (span.GetTagItem("db.query.text") ?? span.GetTagItem("db.statement")) is string text)
+                {
+                    commands.Enqueue(text);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var rows = await new RunListQueries(_dataSource!).ListAsync(_project, query, take, CancellationToken.None);
+        return (rows, [.. commands]);
     }
 
     public async Task InitializeAsync()
