@@ -64,34 +64,10 @@ public sealed partial class RunListQueries
         """;
 
     /// <summary>
-    /// The ids the verdict chose (<see cref="SearchSql"/>), kept in the implicit transaction's setting
-    /// <c>app.search_ids</c> for <see cref="FirstLook.FirstSlice"/> when they are at most <see cref="SearchLimit"/>,
-    /// else <c>{}</c>. The setting is made inside the answer's expression (it is never null), so the one statement
-    /// both answers the ids and keeps them; <c>found</c> is materialized so the search runs once.
-    /// </summary>
-    private const string VerdictIdsSql = $$"""
-        WITH verdict AS ({{SearchFirstVerdict}}),
-        found AS MATERIALIZED (SELECT CASE WHEN verdict.search_first THEN ({{SearchSql}}) END AS ids FROM verdict)
-        SELECT CASE WHEN set_config('app.search_ids', COALESCE(CASE WHEN cardinality(ids) <= @SearchLimit THEN ids END, '{}')::text, true) IS NOT NULL
-                    THEN ids END
-        FROM found
-        """;
-
-    /// <summary>
-    /// Reads the runs of the first slice of the ids the verdict kept (<see cref="FirstSliceLength"/>) by key, and
-    /// nothing when it kept none: the test of the setting has no column, a one-time filter.
-    /// </summary>
-    private const string FirstSliceIdTest =
-        "current_setting('app.search_ids') <> '{}' AND id = ANY((current_setting('app.search_ids')::uuid[])[1:@FirstSlice])";
-
-    /// <summary>
-    /// The first look for one range's page of a search, three statements sent in one round trip:
-    /// <see cref="FirstLook.Verdict"/> answers the ids the search matches (<see cref="SearchSql"/>) when the planner
-    /// expects few, else null; <see cref="FirstLook.Walk"/> (<see cref="WalkStatement"/>) answers the walk's rows
-    /// when it expects many, else none without reading a row (its one-time filter on the verdict);
-    /// <see cref="FirstLook.FirstSlice"/> answers the runs of the ids' first slice (<see cref="KeySlices"/>) by key,
-    /// so a rare search's page mostly comes back in the round trip that found its ids. Each round trip is a
-    /// hand-over between the silo and a backend (BENCHMARKS.md, "A rare search in one round trip").
+    /// The first look for one range's page of a search, two statements sent in one round trip: <see cref="FirstLook.Verdict"/>
+    /// answers the ids the search matches (<see cref="SearchSql"/>) when the planner expects few, else null;
+    /// <see cref="FirstLook.Walk"/> (<see cref="WalkStatement"/>) answers the walk's rows when it expects many, else
+    /// none without reading a row (its one-time filter on the verdict).
     /// </summary>
     public static FirstLook FirstLookStatement(Guid projectId, RunListQuery query, Range range, int take)
     {
@@ -99,17 +75,15 @@ public sealed partial class RunListQueries
         AddSearchParameters(parameters, query);
         parameters.Add("SearchLimit", SearchLimit);
         parameters.Add("WalkPages", SearchesByTagsAlone(query) ? 1 : WholeValueEstimatePages);
-        parameters.Add("FirstSlice", FirstSliceLength(range, take));
-        var firstSlice = StatementSql(parameters, query, range, FirstSliceIdTest);
         // The verdict's statement first, so the slow-statement log names the look by its estimate.
-        return new FirstLook(VerdictIdsSql, walk, firstSlice, parameters);
+        return new FirstLook($"WITH verdict AS ({SearchFirstVerdict}) SELECT CASE WHEN verdict.search_first THEN ({SearchSql}) END FROM verdict", walk, parameters);
     }
 
-    /// <summary>The three statements of <see cref="FirstLookStatement"/>, the verdict first, and their parameters.</summary>
-    public sealed record FirstLook(string Verdict, string Walk, string FirstSlice, DynamicParameters Parameters)
+    /// <summary>The two statements of <see cref="FirstLookStatement"/>, the verdict first, and their parameters.</summary>
+    public sealed record FirstLook(string Verdict, string Walk, DynamicParameters Parameters)
     {
-        /// <summary>The statements as one command, which runs them in one implicit transaction, in order.</summary>
-        public string Sql => Verdict + ";\n" + Walk + ";\n" + FirstSlice;
+        /// <summary>Both statements as one command, which runs them in one implicit transaction, in order.</summary>
+        public string Sql => Verdict + ";\n" + Walk;
     }
 
     /// <summary>
@@ -177,17 +151,17 @@ public sealed partial class RunListQueries
     /// </remarks>
     public static IEnumerable<ArraySegment<Guid>> KeySlices(Guid[] ids, Range range, int take)
     {
-        for (int start = 0, length = FirstSliceLength(range, take); start < ids.Length; start += length, length *= 2)
+        if (range != Range.FromStart)
+        {
+            yield return new ArraySegment<Guid>(ids);
+            yield break;
+        }
+
+        for (int start = 0, length = 2 * Math.Max(take, 1); start < ids.Length; start += length, length *= 2)
         {
             yield return new ArraySegment<Guid>(ids, start, Math.Min(length, ids.Length - start));
         }
     }
-
-    /// <summary>
-    /// How many of a search's ids the first of <see cref="KeySlices"/> holds: twice the page on the first page, all
-    /// of them (at most <see cref="SearchLimit"/>) after a cursor.
-    /// </summary>
-    public static int FirstSliceLength(Range range, int take) => range == Range.FromStart ? 2 * Math.Max(take, 1) : SearchLimit;
 
     // Whether the search's only criterion is tags, whose estimate comes from statistics of each tag.
     private static bool SearchesByTagsAlone(RunListQuery query) =>
@@ -256,7 +230,6 @@ public sealed partial class RunListQueries
                 await using var results = await scope.ReadMultipleAsync(look.Sql, look.Parameters);
                 var matches = await results.ReadSingleAsync<Guid[]?>();
                 var walked = (await results.ReadAsync<RunSnapshot>()).AsList();
-                var firstSlice = (await results.ReadAsync<RunSnapshot>()).AsList();
                 if (matches is null && walked.Count == take)
                 {
                     return walked;
@@ -264,10 +237,6 @@ public sealed partial class RunListQueries
 
                 _searchIds = WithinLimit(matches ?? await SearchAsync());
                 _searched = true;
-                if (matches is not null && _searchIds is not null)
-                {
-                    return await ReadByKeyAsync(_searchIds, range, take, firstSlice);
-                }
             }
 
             return _searchIds is null
@@ -276,15 +245,13 @@ public sealed partial class RunListQueries
         }
 
         // The page from the ids' slices, each read by key with every filter again: the slices are in the list's
-        // order, so the rows of one all come before the next one's. The first slice's rows may have come with the
-        // first look already.
-        private async Task<List<RunSnapshot>> ReadByKeyAsync(Guid[] ids, Range range, int take, List<RunSnapshot>? firstSlice = null)
+        // order, so the rows of one all come before the next one's.
+        private async Task<List<RunSnapshot>> ReadByKeyAsync(Guid[] ids, Range range, int take)
         {
             var rows = new List<RunSnapshot>(take);
             foreach (var slice in KeySlices(ids, range, take))
             {
-                rows.AddRange(firstSlice ?? await QueryAsync(Statement(projectId, query, range, take - rows.Count, [.. slice])));
-                firstSlice = null;
+                rows.AddRange(await QueryAsync(Statement(projectId, query, range, take - rows.Count, [.. slice])));
                 if (rows.Count == take)
                 {
                     break;

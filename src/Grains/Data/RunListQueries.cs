@@ -76,23 +76,11 @@ public sealed partial class RunListQueries(NpgsqlDataSource dataSource)
         Guid projectId, RunListQuery query, Range range, int take, Guid[]? searchIds = null)
     {
         var parameters = Parameters(projectId, take);
-        string? idTest = null;
+        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM optimization_runs WHERE project_id = @ProjectId");
         if (searchIds is not null)
         {
-            idTest = "id = ANY(@SearchIds)";
+            sql.Append(" AND id = ANY(@SearchIds)");
             parameters.Add("SearchIds", searchIds);
-        }
-
-        return (StatementSql(parameters, query, range, idTest), parameters);
-    }
-
-    // The statement of one range, its values added to parameters; with idTest, which names the runs to read, by key.
-    private static string StatementSql(DynamicParameters parameters, RunListQuery query, Range range, string? idTest)
-    {
-        var sql = new StringBuilder("SELECT ").Append(Columns).Append(" FROM optimization_runs WHERE project_id = @ProjectId");
-        if (idTest is not null)
-        {
-            sql.Append(" AND ").Append(idTest);
         }
 
         AppendFilters(sql, parameters, query);
@@ -103,7 +91,7 @@ public sealed partial class RunListQueries(NpgsqlDataSource dataSource)
 
         AppendRange(sql, parameters, query, range);
         sql.Append(" ORDER BY ").Append(OrderBy(query.Sort)).Append(" LIMIT @Take");
-        return sql.ToString();
+        return (sql.ToString(), parameters);
     }
 
     private static DynamicParameters Parameters(Guid projectId, int take)
