@@ -59,13 +59,16 @@ public sealed class ProjectReader : IAsyncDisposable
         return new ProjectReader(connection, projectId, genericPlans, cancellationToken);
     }
 
-    /// <summary>Runs <paramref name="sql"/> (one or more statements) and returns its result sets, the project's setting read past.</summary>
-    public async Task<SqlMapper.GridReader> ReadMultipleAsync(string sql, object? parameters)
+    /// <summary>
+    /// Runs <paramref name="sql"/> (one or more statements) and returns its result sets, the project's setting read
+    /// past. <paramref name="genericPlan"/> true runs this command on generic plans whatever the reader's choice.
+    /// </summary>
+    public async Task<SqlMapper.GridReader> ReadMultipleAsync(string sql, object? parameters, bool genericPlan = false)
     {
         var all = new DynamicParameters(parameters);
         all.Add("ReaderProjectId", _projectId.ToString());
         var results = await _connection.QueryMultipleAsync(
-            new CommandDefinition(_setProjectSql + sql, all, cancellationToken: _cancellationToken));
+            new CommandDefinition((genericPlan ? SetProjectGenericPlansSql : _setProjectSql) + sql, all, cancellationToken: _cancellationToken));
         try
         {
             await results.ReadSingleAsync<string>();
@@ -78,10 +81,10 @@ public sealed class ProjectReader : IAsyncDisposable
         }
     }
 
-    /// <summary>The rows of <paramref name="sql"/>.</summary>
-    public async Task<List<T>> QueryAsync<T>(string sql, object? parameters)
+    /// <summary>The rows of <paramref name="sql"/>; on generic plans with <paramref name="genericPlan"/>.</summary>
+    public async Task<List<T>> QueryAsync<T>(string sql, object? parameters, bool genericPlan = false)
     {
-        await using var results = await ReadMultipleAsync(sql, parameters);
+        await using var results = await ReadMultipleAsync(sql, parameters, genericPlan);
         return (await results.ReadAsync<T>()).AsList();
     }
 

@@ -245,13 +245,16 @@ public sealed partial class RunListQueries
         }
 
         // The page from the ids' slices, each read by key with every filter again: the slices are in the list's
-        // order, so the rows of one all come before the next one's.
+        // order, so the rows of one all come before the next one's. On the generic plan, which is the key whatever
+        // the values: PostgreSQL otherwise planned a config search's read for its values on every call
+        // (ReadQueryPlanTests.ASearchsReadByKeyRunsOnItsGenericPlan).
         private async Task<List<RunSnapshot>> ReadByKeyAsync(Guid[] ids, Range range, int take)
         {
             var rows = new List<RunSnapshot>(take);
             foreach (var slice in KeySlices(ids, range, take))
             {
-                rows.AddRange(await QueryAsync(Statement(projectId, query, range, take - rows.Count, [.. slice])));
+                var (sql, parameters) = Statement(projectId, query, range, take - rows.Count, [.. slice]);
+                rows.AddRange(await scope.QueryAsync<RunSnapshot>(sql, parameters, genericPlan: true));
                 if (rows.Count == take)
                 {
                     break;

@@ -108,6 +108,9 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
         var plan = await service.ExplainAsync(sql, parameters);
         Assert.True(plan.Uses("optimization_runs_pkey|optimization_runs_id_project_uq"), $"{name}: expected the runs by key, plan uses {plan}");
         Assert.Empty(plan.SequentialScans);
+        var generic = await service.ExplainGenericAsync(sql, parameters);
+        Assert.True(generic.Uses("optimization_runs_pkey|optimization_runs_id_project_uq"), $"{name}: expected the runs by key on the generic plan, plan uses {generic}");
+        Assert.Empty(generic.SequentialScans);
 
         var byIds = await ListAsync(service, sql, parameters);
         var (plainSql, plainParameters) = RunListQueries.Statement(data.ProjectId, query, RunListQueries.Range.FromStart, 21);
@@ -194,15 +197,7 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
     [Fact]
     public async Task ListReadsRunOnGenericPlans()
     {
-        RowMapping.Register();
-        var builder = new NpgsqlDataSourceBuilder(data.Database.ServiceConnectionString);
-        builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
-        builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
-        builder.ConnectionStringBuilder.NoResetOnClose = true;
-        // One connection, so every call uses the same prepared statements, and they can be read back.
-        builder.ConnectionStringBuilder.Pooling = true;
-        builder.ConnectionStringBuilder.MaxPoolSize = 1;
-        await using var dataSource = builder.Build();
+        await using var dataSource = OneConnectionDataSource();
         var (runs, samples, analytics) = (new RunListQueries(dataSource), new SampleQueries(dataSource), new AnalyticsQueries(dataSource));
         const int Calls = 10;
         for (var call = 0; call < Calls; call++)
@@ -216,9 +211,7 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
             await analytics.LeaderboardAsync(data.ProjectId, null, 10, CancellationToken.None);
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync();
-        var prepared = (await connection.QueryAsync<(string Statement, long Generic, long Custom)>(
-            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")).ToList();
+        var prepared = await PreparedStatementsAsync(dataSource);
         (long Generic, long Custom) Plans(string read, string? filter)
         {
             var statement = Assert.Single(prepared, p => p.Statement.Contains(read, StringComparison.Ordinal)
@@ -243,6 +236,52 @@ public sealed class ReadQueryPlanTests(IndexUsageDatabase data) : IClassFixture<
         // Always planned for its values for its first five calls: the reader did not force the generic plan.
         var (_, optimizerCustom) = Plans("ORDER BY final_score DESC NULLS LAST", "optimizer_type = $");
         Assert.True(optimizerCustom >= 5, $"an optimizer by final score: {optimizerCustom} custom plans in {Calls} calls");
+    }
+
+    // A rare search's page is read by key (its ids), whose plan is the key whatever the values; its reader runs on
+    // PostgreSQL's choice, which planned a config search's read for its values on every call (the custom plan
+    // estimated cheaper than the generic one). The read by key runs on its generic plan from the first prepared call.
+    [Fact]
+    public async Task ASearchsReadByKeyRunsOnItsGenericPlan()
+    {
+        await using var dataSource = OneConnectionDataSource();
+        var runs = new RunListQueries(dataSource);
+        const int Calls = 10;
+        for (var call = 0; call < Calls; call++)
+        {
+            await runs.ListAsync(data.ProjectId, new RunListQuery { Tags = ["qa", "prod"] }, 21, CancellationToken.None);
+            await runs.ListAsync(data.ProjectId, new RunListQuery { ConfigJson = """{"seed": 7, "num_trials": 17}""" }, 21, CancellationToken.None);
+        }
+
+        var prepared = await PreparedStatementsAsync(dataSource);
+        foreach (var search in new[] { "tags @> $", "config @> $" })
+        {
+            var byKey = Assert.Single(prepared, p => p.Statement.Contains("id = ANY($", StringComparison.Ordinal)
+                && p.Statement.Contains(search, StringComparison.Ordinal) && !p.Statement.Contains("set_config", StringComparison.Ordinal));
+            Assert.True(byKey.Custom == 0 && byKey.Generic >= Calls - 2,
+                $"{search}: the read by key had {byKey.Generic} generic and {byKey.Custom} custom plans in {Calls} calls");
+        }
+    }
+
+    // The silo's settings for prepared statements (DataServices), on one connection, so every call uses the same
+    // prepared statements, and they can be read back.
+    private NpgsqlDataSource OneConnectionDataSource()
+    {
+        RowMapping.Register();
+        var builder = new NpgsqlDataSourceBuilder(data.Database.ServiceConnectionString);
+        builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
+        builder.ConnectionStringBuilder.Pooling = true;
+        builder.ConnectionStringBuilder.MaxPoolSize = 1;
+        return builder.Build();
+    }
+
+    private static async Task<List<(string Statement, long Generic, long Custom)>> PreparedStatementsAsync(NpgsqlDataSource dataSource)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return (await connection.QueryAsync<(string Statement, long Generic, long Custom)>(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")).ToList();
     }
 
     [Fact]
