@@ -253,8 +253,7 @@ public sealed partial class RunListQueries
             var rows = new List<RunSnapshot>(take);
             foreach (var slice in KeySlices(ids, range, take))
             {
-                var (sql, parameters) = Statement(projectId, query, range, take - rows.Count, [.. slice]);
-                rows.AddRange(await scope.QueryAsync<RunSnapshot>(sql, parameters, genericPlan: true));
+                rows.AddRange(await QueryAsync(Statement(projectId, query, range, take - rows.Count, [.. slice]), genericPlan: true));
                 if (rows.Count == take)
                 {
                     break;
@@ -275,7 +274,7 @@ public sealed partial class RunListQueries
         // where the planner expected few.
         private static Guid[]? WithinLimit(Guid[] ids) => ids.Length <= SearchLimit ? ids : null;
 
-        private Task<List<RunSnapshot>> QueryAsync((string Sql, DynamicParameters Parameters) statement) =>
-            scope.QueryAsync<RunSnapshot>(statement.Sql, statement.Parameters);
+        private Task<List<RunSnapshot>> QueryAsync((string Sql, DynamicParameters Parameters) statement, bool genericPlan = false) =>
+            scope.QueryAsync<RunSnapshot>(statement.Sql, statement.Parameters, genericPlan);
     }
 }
