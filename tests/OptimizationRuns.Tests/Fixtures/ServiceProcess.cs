@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace OptimizationRuns.Tests.Fixtures;
@@ -61,13 +59,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         return service;
     }
 
-    /// <summary>A TCP port nobody listens on right now.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A TCP port nobody listens on right now and no other process of this test run was given.</summary>
+    public static int FreePort() => ListenPorts.Next();
 
     /// <summary>Asks the process to stop as an operator would (SIGTERM) and waits for it to exit.</summary>
     public async Task StopGracefullyAsync(TimeSpan timeout)
