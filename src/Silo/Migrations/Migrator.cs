@@ -173,7 +173,32 @@ public sealed class Migrator(string ownerConnectionString, IReadOnlyList<Migrati
         }
     }
 
-    private static async Task RunAsync(NpgsqlConnection connection, string script, bool outsideTransaction, string bookkeepingSql,
+    // A migration that loses a deadlock to the system's own writers (a swap under concurrent run deletes did) is run
+    // again from its first statement rather than failing `up`: the deadlock rolled back the statement it was in, and
+    // a script outside a transaction is safe to run again by the rule for such scripts. Not the failed statement
+    // alone: a statement before it may be what cleans up after it (an INVALID index a lost concurrent build leaves).
+    private const int DeadlockAttempts = 5;
+
+    private async Task RunAsync(NpgsqlConnection connection, string script, bool outsideTransaction, string bookkeepingSql,
+        Migration migration, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await RunOnceAsync(connection, script, outsideTransaction, bookkeepingSql, migration, cancellationToken);
+                return;
+            }
+            catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < DeadlockAttempts)
+            {
+                logger.LogWarning("Migration {Version:D4}_{Name} lost a deadlock with another session (attempt {Attempt} of {Attempts}); running it again from its first statement",
+                    migration.Version, migration.Name, attempt, DeadlockAttempts);
+                await Task.Delay(LockRetryInterval * attempt, cancellationToken);
+            }
+        }
+    }
+
+    private static async Task RunOnceAsync(NpgsqlConnection connection, string script, bool outsideTransaction, string bookkeepingSql,
         Migration migration, CancellationToken cancellationToken)
     {
         if (!outsideTransaction)

@@ -98,6 +98,56 @@ public sealed class MigratorRulesTests
         Assert.Equal(1, await MigratorFor(database, [.. All, migration]).UpAsync(CancellationToken.None));
     }
 
+    // Migration 0014's swap lost a deadlock to a run delete cascading into the table it swapped, and `up` failed
+    // where it should have waited. Here a session holds the table the migration wants second and asks for the one
+    // the migration took first while the migration sleeps. PostgreSQL checks for a deadlock once, a second after a
+    // session starts waiting: the other session's check finds none (the migration is not waiting yet), so the
+    // migration's, once it waits too, is the one that ends a statement, and it is the migration's.
+    [Fact]
+    public async Task AMigrationThatLosesADeadlockRunsAgainFromItsFirstStatementAndIsApplied()
+    {
+        await using var database = await ScratchDatabase.CreateAsync();
+        await MigratorFor(database, All).UpAsync(CancellationToken.None);
+        await using var connection = await database.OpenOwnerAsync();
+        await connection.ExecuteAsync("CREATE TABLE held_first (id int); CREATE TABLE held_second (id int); CREATE TABLE attempts (at timestamptz)");
+        var migration = Next(
+            $"""
+            {Migration.NoTransactionMarker}
+            INSERT INTO attempts VALUES (now());
+            DO $$ BEGIN
+                LOCK TABLE held_first IN ACCESS EXCLUSIVE MODE;
+                PERFORM pg_sleep(3);
+                LOCK TABLE held_second IN ACCESS EXCLUSIVE MODE;
+            END $$;
+            """,
+            "SELECT 1;");
+        var log = new LogLines();
+        await using var other = await database.OpenOwnerAsync();
+        await using var otherTransaction = await other.BeginTransactionAsync();
+        await other.ExecuteAsync("LOCK TABLE held_second IN ACCESS EXCLUSIVE MODE", transaction: otherTransaction);
+
+        var up = new Migrator(database.OwnerConnectionString, [.. All, migration], log.Logger).UpAsync(CancellationToken.None);
+        await WaitUntilAsync(async () => await connection.ExecuteScalarAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = 'held_first'::regclass AND granted)"));
+        await other.ExecuteAsync("LOCK TABLE held_first IN ACCESS EXCLUSIVE MODE", transaction: otherTransaction);
+        await otherTransaction.CommitAsync();
+
+        Assert.Equal(1, await up.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(2, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM attempts"));
+        Assert.True((await MigratorFor(database, [.. All, migration]).StatusAsync(CancellationToken.None))[^1].Applied);
+        Assert.Contains(log.Warnings, line => line.Contains("deadlock", StringComparison.Ordinal) && line.Contains(migration.Name, StringComparison.Ordinal));
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the migration never took its first lock");
+            await Task.Delay(20);
+        }
+    }
+
     [Fact]
     public async Task UpRefusesWhenAnAppliedMigrationChangedAndAppliesNothing()
     {

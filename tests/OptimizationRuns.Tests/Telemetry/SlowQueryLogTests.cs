@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
@@ -119,30 +118,4 @@ public sealed class SlowQueryLogTests
         .Configure<SlowQueryLogOptions>(o => o.SlowQueryThreshold = threshold)
         .AddOptimizationRunsData(TestDatabase.ServiceConnectionString)
         .BuildServiceProvider();
-
-    /// <summary>Every formatted log line, as a log sink would receive it.</summary>
-    private sealed class LogLines : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<(LogLevel Level, string Text)> _lines = new();
-
-        public IEnumerable<string> All => _lines.Select(l => l.Text);
-
-        public IEnumerable<string> Warnings => _lines.Where(l => l.Level == LogLevel.Warning).Select(l => l.Text);
-
-        public ILogger CreateLogger(string categoryName) => new Sink(_lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Sink(ConcurrentQueue<(LogLevel, string)> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                lines.Enqueue((logLevel, formatter(state, exception)));
-        }
-    }
 }
