@@ -22,16 +22,28 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # $1 when nothing listens there, else a free port picked at random.
 pick_port() {
   local port="$1"
-  while port_in_use "$port"; do port=$((20000 + RANDOM % 40000)); done
+  while port_in_use "$port"; do port=$((20000 + RANDOM % 12000)); done  # below the ephemeral range (free_ports)
   printf '%s' "$port"
 }
 
 # $1 (default 1) distinct free ports on one line: all are bound at once before any is released, so two picks
-# never return the same port (separate picks once gave a silo and a gateway the same one).
+# never return the same port (separate picks once gave a silo and a gateway the same one). They come from below
+# the OS's ephemeral range, which outgoing connections take source ports from: a process that binds its port only
+# after waiting for something (a silo for its database) could find an ephemeral one taken.
 free_ports() {
-  python3 -c 'import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
+  python3 -c 'import random, socket, sys
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+socks = []
+while len(socks) < int(sys.argv[1]):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", random.randrange(20000, low) if low > 21000 else 0))
+        socks.append(s)
+    except OSError:
+        s.close()
 print(" ".join(str(s.getsockname()[1]) for s in socks))' "${1:-1}"
 }
 
