@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# What an INSERT of iterations costs with migration 0020's statement-level roll-up against 0001's row triggers and
+# against no trigger at all (the plain-SQL floor), same database, same run. Three shapes:
+#   bulk     one INSERT … SELECT of every run's iterations (the benchmark loaders);
+#   per-run  one INSERT per run of its iterations (a sample batch announcing its iterations, IngestStore);
+#   single   one INSERT per run of one iteration (a trial recorded, the common product write).
+# Each measurement is a transaction rolled back, as the owner, timed inside PostgreSQL (clock_timestamp); the row
+# variant disables 0020's trigger and creates 0001's INSERT triggers in that transaction. Variants alternate, each
+# shape --repeat times; medians and the ratio to the row triggers. The last line printed is one JSON object.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+usage() {
+  cat <<'TXT'
+Usage: bench/iteration-rollup.sh [options]
+  --runs N        runs in the database (default 2000)
+  --iterations N  iterations per run in the bulk and per-run shapes (default 10)
+  --repeat N      measurements of each variant per shape, alternating (default 5)
+  --keep-database do not drop the database at the end
+Environment: OPTRUNS_PG_PORT picks the local PostgreSQL. Builds the silo (Release) for its migrations.
+TXT
+}
+
+runs=2000; iterations=10; repeat=5
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --iterations) iterations="$2"; shift 2 ;;
+    --repeat) repeat="$2"; shift 2 ;;
+    --keep-database) BENCH_KEEP_DATABASE=1; shift ;;
+    *) usage >&2; die "unknown option: $1" ;;
+  esac
+done
+
+project=00000000-0000-4000-8000-00000000b1b1
+bench_database "optruns_rollup_$$"
+db=$database
+
+psql_super -d "$db" -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
+INSERT INTO project_config (id, name) VALUES ('$project', 'roll-up bench');
+INSERT INTO optimization_runs (id, project_id, run_name, optimizer_type, status)
+SELECT md5('run' || r)::uuid, '$project', 'run ' || r, 'miprov2', 'running' FROM generate_series(1, $runs) r;
+VACUUM ANALYZE optimization_runs;
+SQL
+log "database $db: $runs runs; bulk and per-run insert $iterations iterations per run, single one per run"
+
+# A run's iterations: a baseline, minibatches, a full evaluation every fifth, scores in [0, 1].
+values="g, CASE WHEN g = 0 THEN 'baseline' WHEN g % 5 = 0 THEN 'full' ELSE 'minibatch' END, ((g * 37 + r.n) % 100) / 100.0"
+declare -A shape_sql=(
+  [bulk]="INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
+          SELECT r.id, r.project_id, $values FROM (SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs) r,
+               generate_series(0, $((iterations - 1))) g;"
+  [per_run]="DO \$\$ DECLARE run record; BEGIN
+      FOR run IN SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs LOOP
+        INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
+        SELECT r.id, r.project_id, $values FROM (SELECT run.id, run.project_id, run.n) r, generate_series(0, $((iterations - 1))) g;
+      END LOOP; END \$\$;"
+  [single]="DO \$\$ DECLARE run record; BEGIN
+      FOR run IN SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs LOOP
+        INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
+        SELECT r.id, r.project_id, $values FROM (SELECT run.id, run.project_id, run.n) r, generate_series(1, 1) g;
+      END LOOP; END \$\$;"
+)
+declare -A variant_sql=(
+  [statement]=""
+  [rows]="ALTER TABLE optimization_iterations DISABLE TRIGGER optimization_iterations_inserted;
+          CREATE TRIGGER bench_mark_best AFTER INSERT ON optimization_iterations FOR EACH ROW EXECUTE FUNCTION optimization_iterations_mark_best();
+          CREATE TRIGGER bench_rollup AFTER INSERT ON optimization_iterations FOR EACH ROW EXECUTE FUNCTION optimization_iterations_rollup();"
+  [none]="ALTER TABLE optimization_iterations DISABLE TRIGGER optimization_iterations_inserted;"
+)
+variants=(statement rows none)
+shapes=(bulk per_run single)
+
+# One measurement: prints the insert's milliseconds.
+measure_once() {
+  psql_super -d "$db" -q -At -v ON_ERROR_STOP=1 <<SQL
+BEGIN;
+${variant_sql[$2]}
+SELECT clock_timestamp() AS started \gset
+${shape_sql[$1]}
+SELECT round(extract(epoch FROM clock_timestamp() - :'started') * 1000, 1);
+ROLLBACK;
+SQL
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+work=$(mktemp -d); temp_paths+=("$work")
+log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+json="{\"runs\": $runs, \"iterations_per_run\": $iterations, \"repeat\": $repeat"
+for shape in "${shapes[@]}"; do
+  for ((i = 1; i <= repeat; i++)); do
+    for variant in "${variants[@]}"; do
+      measure_once "$shape" "$variant" | tail -1 >>"$work/$shape-$variant"
+    done
+    log "$shape: round $i of $repeat done"
+  done
+  declare -A med=()
+  for variant in "${variants[@]}"; do
+    med[$variant]=$(median <"$work/$shape-$variant")
+    json+=", \"${shape}_${variant}_ms\": ${med[$variant]}"
+  done
+  ratio=$(awk -v s="${med[statement]}" -v r="${med[rows]}" 'BEGIN { printf "%.2f", s / r }')
+  json+=", \"${shape}_statement_over_rows\": $ratio"
+  log "$shape: statement trigger ${med[statement]} ms, row triggers ${med[rows]} ms, none ${med[none]} ms (medians; statement/rows $ratio; each: $(tr '\n' ' ' <"$work/$shape-statement")| $(tr '\n' ' ' <"$work/$shape-rows")| $(tr '\n' ' ' <"$work/$shape-none"))"
+done
+log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$json}"
