@@ -5,15 +5,18 @@
 #   per-run  one INSERT per run of its iterations (a sample batch announcing its iterations, IngestStore);
 #   single   one INSERT per run of one iteration (a trial recorded, the common product write).
 # Each measurement is a transaction rolled back, as the owner, timed inside PostgreSQL (clock_timestamp); the row
-# variant disables 0020's trigger and creates 0001's INSERT triggers in that transaction. Variants alternate, each
-# shape --repeat times; medians and the ratio to the row triggers. The last line printed is one JSON object.
+# variant disables 0020's trigger and creates 0001's INSERT triggers in that transaction; a VACUUM after each
+# removes its rolled-back rows. Variants alternate, each shape --repeat times; medians and the ratio to the row
+# triggers. The last line printed is one JSON object.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
   cat <<'TXT'
 Usage: bench/iteration-rollup.sh [options]
-  --runs N        runs in the database (default 2000)
+  --runs N        runs the measured inserts write to (default 2000)
+  --background N  runs with 10 iterations each already there, analysed, so the planner sees a table in use
+                  (default 20000)
   --iterations N  iterations per run in the bulk and per-run shapes (default 10)
   --repeat N      measurements of each variant per shape, alternating (default 5)
   --keep-database do not drop the database at the end
@@ -21,12 +24,13 @@ Environment: OPTRUNS_PG_PORT picks the local PostgreSQL. Builds the silo (Releas
 TXT
 }
 
-runs=2000; iterations=10; repeat=5
+runs=2000; iterations=10; repeat=5; background=20000
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --runs) runs="$2"; shift 2 ;;
     --iterations) iterations="$2"; shift 2 ;;
+    --background) background="$2"; shift 2 ;;
     --repeat) repeat="$2"; shift 2 ;;
     --keep-database) BENCH_KEEP_DATABASE=1; shift ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -41,23 +45,29 @@ psql_super -d "$db" -q -v ON_ERROR_STOP=1 <<SQL >/dev/null
 INSERT INTO project_config (id, name) VALUES ('$project', 'roll-up bench');
 INSERT INTO optimization_runs (id, project_id, run_name, optimizer_type, status)
 SELECT md5('run' || r)::uuid, '$project', 'run ' || r, 'miprov2', 'running' FROM generate_series(1, $runs) r;
-VACUUM ANALYZE optimization_runs;
+INSERT INTO optimization_runs (id, project_id, run_name, optimizer_type, status)
+SELECT md5('background' || r)::uuid, '$project', 'background ' || r, 'miprov2', 'completed' FROM generate_series(1, $background) r;
+SET session_replication_role = replica;  -- the background's iterations without triggers: not what is measured
+INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
+SELECT md5('background' || r)::uuid, '$project', g, 'minibatch', (g % 10) / 10.0 FROM generate_series(1, $background) r, generate_series(0, 9) g;
+RESET session_replication_role;
+VACUUM ANALYZE optimization_runs, optimization_iterations;
 SQL
-log "database $db: $runs runs; bulk and per-run insert $iterations iterations per run, single one per run"
+log "database $db: $runs runs measured beside $background with 10 iterations each; bulk and per-run insert $iterations iterations per run, single one per run"
 
 # A run's iterations: a baseline, minibatches, a full evaluation every fifth, scores in [0, 1].
 values="g, CASE WHEN g = 0 THEN 'baseline' WHEN g % 5 = 0 THEN 'full' ELSE 'minibatch' END, ((g * 37 + r.n) % 100) / 100.0"
 declare -A shape_sql=(
   [bulk]="INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
-          SELECT r.id, r.project_id, $values FROM (SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs) r,
+          SELECT r.id, r.project_id, $values FROM (SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs WHERE status = 'running') r,
                generate_series(0, $((iterations - 1))) g;"
   [per_run]="DO \$\$ DECLARE run record; BEGIN
-      FOR run IN SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs LOOP
+      FOR run IN SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs WHERE status = 'running' LOOP
         INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
         SELECT r.id, r.project_id, $values FROM (SELECT run.id, run.project_id, run.n) r, generate_series(0, $((iterations - 1))) g;
       END LOOP; END \$\$;"
   [single]="DO \$\$ DECLARE run record; BEGIN
-      FOR run IN SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs LOOP
+      FOR run IN SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs WHERE status = 'running' LOOP
         INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
         SELECT r.id, r.project_id, $values FROM (SELECT run.id, run.project_id, run.n) r, generate_series(1, 1) g;
       END LOOP; END \$\$;"
@@ -92,6 +102,7 @@ for shape in "${shapes[@]}"; do
   for ((i = 1; i <= repeat; i++)); do
     for variant in "${variants[@]}"; do
       measure_once "$shape" "$variant" | tail -1 >>"$work/$shape-$variant"
+      psql_super -d "$db" -q -c "VACUUM optimization_iterations" >/dev/null  # the rolled-back rows, gone before the next
     done
     log "$shape: round $i of $repeat done"
   done

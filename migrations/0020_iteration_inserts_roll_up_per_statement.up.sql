@@ -2,7 +2,7 @@
 --
 -- 0001's two row triggers (best iteration, run roll-up) each lock the run, read all of its iterations again and
 -- update the run row, for every inserted row: an INSERT of k iterations of one run (a sample batch announcing its
--- iterations) updated the run 2k times, and the benchmark loader's multi-run INSERTs spent ~95 % of their time
+-- iterations) updated the run up to 2k times, and the benchmark loader's multi-run INSERTs spent ~95 % of their time
 -- there (BENCHMARKS.md, "Where the iterations phase goes"). One statement-level trigger reads the inserted rows
 -- from a transition table and does the same for each run once: the result is the same, since row triggers fire at
 -- the end of the statement and recompute from all rows. Updates keep the row triggers: PostgreSQL allows no
@@ -11,47 +11,51 @@
 
 CREATE FUNCTION optimization_iterations_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    run uuid;
+    best record;
+    stats record;
 BEGIN
-    -- Lock the runs first and in one order, so concurrent writers see each other's committed rows and two
-    -- statements over the same runs cannot deadlock. NO KEY UPDATE: see optimization_iterations_mark_best().
-    PERFORM 1 FROM optimization_runs WHERE id IN (SELECT run_id FROM inserted) ORDER BY id FOR NO KEY UPDATE;
+    -- Run by run, in one order, so two statements over the same runs cannot deadlock, and with the run as a
+    -- parameter, so each query is planned once for the run's keys whatever the tables' statistics say (a join over
+    -- the transition table was planned as a scan of all iterations while the statistics said there were none).
+    FOR run IN SELECT DISTINCT run_id FROM inserted ORDER BY run_id LOOP
+        -- Lock the run first, so concurrent writers of one run see each other's committed rows. NO KEY UPDATE:
+        -- see optimization_iterations_mark_best().
+        PERFORM 1 FROM optimization_runs WHERE id = run FOR NO KEY UPDATE;
 
-    -- One statement: the best iteration per run (only baseline and full evaluations, ties to the earlier
-    -- iteration, as in mark_best), its is_best flags, and one update of each run with its best and its roll-up (as
-    -- in optimization_iterations_rollup).
-    WITH runs AS (SELECT DISTINCT run_id FROM inserted),
-    best AS (
-        SELECT r.run_id, b.iteration, b.score
-        FROM runs r
-        LEFT JOIN LATERAL (
-            SELECT i.iteration, i.score
-            FROM optimization_iterations i
-            WHERE i.run_id = r.run_id AND i.kind IN ('baseline', 'full') AND i.score IS NOT NULL
-            ORDER BY i.score DESC, i.iteration
-            LIMIT 1) b ON true),
-    flags AS (
-        UPDATE optimization_iterations i
-        SET is_best = (b.iteration IS NOT NULL AND i.iteration = b.iteration)
-        FROM best b
-        WHERE i.run_id = b.run_id
-          AND i.is_best IS DISTINCT FROM (b.iteration IS NOT NULL AND i.iteration = b.iteration))
-    UPDATE optimization_runs r
-    SET best_score           = b.score,
-        best_iteration       = b.iteration,
-        completed_iterations = s.completed,
-        current_iteration    = GREATEST(r.current_iteration, s.furthest),
-        best_minibatch_score = s.best_minibatch,
-        baseline_score       = COALESCE(r.baseline_score, s.baseline)
-    FROM best b
-    CROSS JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE i.score IS NOT NULL)                   AS completed,
-               max(i.iteration)                                              AS furthest,
-               max(i.score) FILTER (WHERE i.kind = 'minibatch')              AS best_minibatch,
-               (array_agg(i.score ORDER BY i.iteration) FILTER (WHERE i.kind = 'baseline' AND i.score IS NOT NULL))[1]
-                                                                             AS baseline
-        FROM optimization_iterations i
-        WHERE i.run_id = b.run_id) s
-    WHERE r.id = b.run_id;
+        -- The best iteration: only baseline and full evaluations, ties to the earlier (as in mark_best).
+        SELECT iteration, score INTO best
+        FROM optimization_iterations
+        WHERE run_id = run AND kind IN ('baseline', 'full') AND score IS NOT NULL
+        ORDER BY score DESC, iteration
+        LIMIT 1;
+
+        UPDATE optimization_iterations
+        SET is_best = (best.iteration IS NOT NULL AND iteration = best.iteration)
+        WHERE run_id = run
+          AND is_best IS DISTINCT FROM (best.iteration IS NOT NULL AND iteration = best.iteration);
+
+        -- The roll-up (as in optimization_iterations_rollup).
+        SELECT count(*) FILTER (WHERE score IS NOT NULL)                         AS completed,
+               max(iteration)                                                    AS furthest,
+               max(score) FILTER (WHERE kind = 'minibatch')                      AS best_minibatch,
+               (array_agg(score ORDER BY iteration) FILTER (WHERE kind = 'baseline' AND score IS NOT NULL))[1]
+                                                                                 AS baseline
+        INTO stats
+        FROM optimization_iterations
+        WHERE run_id = run;
+
+        -- Both in one update of the run.
+        UPDATE optimization_runs
+        SET best_score           = best.score,
+            best_iteration       = best.iteration,
+            completed_iterations = stats.completed,
+            current_iteration    = GREATEST(current_iteration, stats.furthest),
+            best_minibatch_score = stats.best_minibatch,
+            baseline_score       = COALESCE(baseline_score, stats.baseline)
+        WHERE id = run;
+    END LOOP;
     RETURN NULL;
 END
 $$;
