@@ -60,16 +60,15 @@ public sealed class IndexUsageDatabase : IAsyncLifetime
         WHERE p.name LIKE 'tenant-%';
 
         -- The newest 1,000 started runs have 30 trials each: a baseline, a full evaluation every fifth, minibatches.
-        -- The per-row roll-up triggers are off for this one bulk load (30,000 rows, each re-reading its run's
-        -- trials); is_best is set in one statement below, and the runs already carry their scores.
+        -- The roll-up trigger is off for this one bulk load, so the runs keep the scores they were given; is_best is
+        -- set in one statement below.
         CREATE TEMP TABLE traced ON COMMIT DROP AS
         SELECT id, project_id, row_number() OVER (ORDER BY created_at DESC) AS rn
         FROM optimization_runs
         WHERE project_id IN (@busy0, @busy1, @busy2) AND status <> 'pending'
         ORDER BY created_at DESC LIMIT 1000;
 
-        ALTER TABLE optimization_iterations DISABLE TRIGGER optimization_iterations_mark_best;
-        ALTER TABLE optimization_iterations DISABLE TRIGGER optimization_iterations_rollup;
+        ALTER TABLE optimization_iterations DISABLE TRIGGER optimization_iterations_inserted;
         INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, params, score,
             samples_evaluated, samples_successful, samples_failed, started_at, completed_at)
         SELECT t.id, t.project_id, k,
@@ -92,8 +91,7 @@ public sealed class IndexUsageDatabase : IAsyncLifetime
                now() - interval '1 day' + interval '1 minute' * k, now() - interval '1 day' + interval '1 minute' * k + interval '40 seconds'
         FROM (SELECT id, project_id FROM optimization_runs WHERE project_id = @busy0 ORDER BY created_at LIMIT 1) r
         CROSS JOIN generate_series(0, 399) k;
-        ALTER TABLE optimization_iterations ENABLE TRIGGER optimization_iterations_mark_best;
-        ALTER TABLE optimization_iterations ENABLE TRIGGER optimization_iterations_rollup;
+        ALTER TABLE optimization_iterations ENABLE TRIGGER optimization_iterations_inserted;
         UPDATE optimization_iterations i SET is_best = true
         FROM (SELECT DISTINCT ON (run_id) run_id, iteration FROM optimization_iterations
               WHERE kind IN ('baseline', 'full') ORDER BY run_id, score DESC, iteration) best

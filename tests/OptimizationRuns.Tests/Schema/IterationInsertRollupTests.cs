@@ -6,10 +6,15 @@ namespace OptimizationRuns.Tests.Schema;
 
 /// <summary>
 /// An INSERT of many iterations (a sample batch announcing its iterations, a bulk load) rolls each run up once for
-/// the statement, with the same result as the iterations inserted one at a time.
+/// the statement, with the same result as the iterations inserted one at a time; an update of a score updates its
+/// run once.
 /// </summary>
 public sealed class IterationInsertRollupTests
 {
+    // The run's updates in this transaction. The view also counts a pooled backend's earlier transactions not yet
+    // flushed to the statistics, so the tests take a difference.
+    private const string RunUpdatesSql = "SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relid = 'optimization_runs'::regclass";
+
     // Per run: (iteration, kind, score). Ties, an unscored baseline, minibatches above the best full evaluation,
     // iterations out of order.
     private static readonly (int Iteration, string Kind, decimal? Score)[][] Trials =
@@ -69,8 +74,6 @@ public sealed class IterationInsertRollupTests
         await using var connection = await TestDatabase.OpenOwnerAsync();
         await using var transaction = await connection.BeginTransactionAsync();
 
-        // The view also counts a pooled backend's earlier transactions not yet flushed to the statistics: a difference.
-        const string RunUpdatesSql = "SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relid = 'optimization_runs'::regclass";
         var before = await connection.ExecuteScalarAsync<long>(RunUpdatesSql, transaction: transaction);
         await connection.ExecuteAsync(
             """
@@ -85,6 +88,28 @@ public sealed class IterationInsertRollupTests
         Assert.Equal(1, runUpdates);
         var row = await Owner.ReadRunAsync(run);
         Assert.Equal((40, (int?)40, 0.40m), (row.CompletedIterations, row.BestIteration, row.BestScore));
+    }
+
+    // With 0001's row triggers an update that moved the best updated the run twice: once for the best, once for the
+    // roll-up.
+    [Fact]
+    public async Task AnUpdateOfAScoreThatMovesTheBestUpdatesItsRunOnce()
+    {
+        var run = await TestDatabase.CreateRunAsync(await TestDatabase.CreateProjectAsync());
+        await Owner.InsertIterationAsync(run, 0, "baseline", 0.40m);
+        await Owner.InsertIterationAsync(run, 1, "full", 0.50m);
+        await using var connection = await TestDatabase.OpenOwnerAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+
+        var before = await connection.ExecuteScalarAsync<long>(RunUpdatesSql, transaction: transaction);
+        await connection.ExecuteAsync("UPDATE optimization_iterations SET score = 0.30 WHERE run_id = @run AND iteration = 1", new { run }, transaction);
+        var runUpdates = await connection.ExecuteScalarAsync<long>(RunUpdatesSql, transaction: transaction) - before;
+        await transaction.CommitAsync();
+
+        Assert.Equal(1, runUpdates);
+        var row = await Owner.ReadRunAsync(run);
+        Assert.Equal((0.40m, (int?)0, 2), (row.BestScore, row.BestIteration, row.CompletedIterations));
+        Assert.Equal([0], await Owner.BestIterationsAsync(run));
     }
 
     private static async Task<object> RollupAsync(Guid run) =>
