@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# What an INSERT of iterations costs with migration 0020's statement-level roll-up against 0001's row triggers and
-# against no trigger at all (the plain-SQL floor), same database, same run. Three shapes:
+# What writing iterations costs with migration 0020's roll-up (once per run per INSERT, once per updated row) against
+# 0001's two row triggers and against no trigger at all (the plain-SQL floor), same database, same run. Four shapes:
 #   bulk     one INSERT … SELECT of every run's iterations (the benchmark loaders);
 #   per-run  one INSERT per run of its iterations (a sample batch announcing its iterations, IngestStore);
-#   single   one INSERT per run of one iteration (a trial recorded, the common product write).
+#   single   one INSERT per run of one iteration (a trial recorded, the common product write);
+#   update   one UPDATE per run of an iteration's score (a trial completed after its samples announced it).
 # Each measurement is a transaction rolled back, as the owner, timed inside PostgreSQL (clock_timestamp); the row
-# variant disables 0020's trigger and creates 0001's INSERT triggers in that transaction; a VACUUM after each
+# variant disables 0020's triggers and creates 0001's two row triggers in that transaction; a VACUUM after each
 # removes its rolled-back rows. Variants alternate, each shape --repeat times; medians and the ratio to the row
 # triggers. The last line printed is one JSON object.
 set -euo pipefail
@@ -66,6 +67,10 @@ declare -A shape_sql=(
         INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
         SELECT r.id, r.project_id, $values FROM (SELECT run.id, run.project_id, run.n) r, generate_series(0, $((iterations - 1))) g;
       END LOOP; END \$\$;"
+  [update]="DO \$\$ DECLARE run record; BEGIN
+      FOR run IN SELECT id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs WHERE status = 'running' LOOP
+        UPDATE optimization_iterations SET score = ((run.n * 7) % 100) / 100.0 WHERE run_id = run.id AND iteration = 0;
+      END LOOP; END \$\$;"
   [single]="DO \$\$ DECLARE run record; BEGIN
       FOR run IN SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs WHERE status = 'running' LOOP
         INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
@@ -75,18 +80,28 @@ declare -A shape_sql=(
 declare -A variant_sql=(
   [statement]=""
   [rows]="ALTER TABLE optimization_iterations DISABLE TRIGGER optimization_iterations_inserted;
-          CREATE TRIGGER bench_mark_best AFTER INSERT ON optimization_iterations FOR EACH ROW EXECUTE FUNCTION optimization_iterations_mark_best();
-          CREATE TRIGGER bench_rollup AFTER INSERT ON optimization_iterations FOR EACH ROW EXECUTE FUNCTION optimization_iterations_rollup();"
-  [none]="ALTER TABLE optimization_iterations DISABLE TRIGGER optimization_iterations_inserted;"
+          ALTER TABLE optimization_iterations DISABLE TRIGGER optimization_iterations_changed;
+          CREATE TRIGGER bench_mark_best AFTER INSERT OR UPDATE OF score, kind ON optimization_iterations
+              FOR EACH ROW EXECUTE FUNCTION optimization_iterations_mark_best();
+          CREATE TRIGGER bench_rollup AFTER INSERT OR UPDATE OF score, kind ON optimization_iterations
+              FOR EACH ROW EXECUTE FUNCTION optimization_iterations_rollup();"
+  [none]="ALTER TABLE optimization_iterations DISABLE TRIGGER optimization_iterations_inserted;
+          ALTER TABLE optimization_iterations DISABLE TRIGGER optimization_iterations_changed;"
+)
+# What a shape needs in place before it is timed: the update shape updates an iteration 0 of each run.
+declare -A shape_setup=(
+  [update]="INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
+            SELECT id, project_id, 0, 'full', 0.5 FROM optimization_runs WHERE status = 'running';"
 )
 variants=(statement rows none)
-shapes=(bulk per_run single)
+shapes=(bulk per_run single update)
 
 # One measurement: prints the insert's milliseconds.
 measure_once() {
   psql_super -d "$db" -q -At -v ON_ERROR_STOP=1 <<SQL
 BEGIN;
 ${variant_sql[$2]}
+${shape_setup[$1]:-}
 SELECT clock_timestamp() AS started \gset
 ${shape_sql[$1]}
 SELECT round(extract(epoch FROM clock_timestamp() - :'started') * 1000, 1);
@@ -113,7 +128,7 @@ for shape in "${shapes[@]}"; do
   done
   ratio=$(awk -v s="${med[statement]}" -v r="${med[rows]}" 'BEGIN { printf "%.2f", s / r }')
   json+=", \"${shape}_statement_over_rows\": $ratio"
-  log "$shape: statement trigger ${med[statement]} ms, row triggers ${med[rows]} ms, none ${med[none]} ms (medians; statement/rows $ratio; each: $(tr '\n' ' ' <"$work/$shape-statement")| $(tr '\n' ' ' <"$work/$shape-rows")| $(tr '\n' ' ' <"$work/$shape-none"))"
+  log "$shape: 0020's triggers ${med[statement]} ms, 0001's row triggers ${med[rows]} ms, none ${med[none]} ms (medians; statement/rows $ratio; each: $(tr '\n' ' ' <"$work/$shape-statement")| $(tr '\n' ' ' <"$work/$shape-rows")| $(tr '\n' ' ' <"$work/$shape-none"))"
 done
 log "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "$json}"
