@@ -79,6 +79,11 @@ BEGIN
 END
 $$;
 
+-- The trigger functions run as the writer, who calls the roll-up: granted by name, as 0001 grants its functions,
+-- not left to PUBLIC's default (a server whose defaults revoke it would refuse every iteration write).
+REVOKE EXECUTE ON FUNCTION optimization_run_roll_up(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION optimization_run_roll_up(uuid) TO optruns_service;
+
 DROP TRIGGER optimization_iterations_mark_best ON optimization_iterations;
 DROP TRIGGER optimization_iterations_rollup ON optimization_iterations;
 CREATE TRIGGER optimization_iterations_changed AFTER UPDATE OF score, kind ON optimization_iterations

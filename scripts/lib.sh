@@ -22,7 +22,7 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # $1 when nothing listens there, else a free port picked at random.
 pick_port() {
   local port="$1"
-  while port_in_use "$port"; do port=$((20000 + RANDOM % 12000)); done  # below the ephemeral range (free_ports)
+  if port_in_use "$port"; then port=$(free_ports 1); fi
   printf '%s' "$port"
 }
 
@@ -36,11 +36,11 @@ try:
     low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 except (OSError, ValueError, IndexError):
     low = 32768
-socks = []
+socks, tries = [], 0
 while len(socks) < int(sys.argv[1]):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", random.randrange(20000, low) if low > 21000 else 0))
+    s, tries = socket.socket(), tries + 1
+    try:  # port 0 (any) when the range starts at 20000 or below, or nothing below it was free in 1,000 tries
+        s.bind(("127.0.0.1", random.randrange(20000, low) if low > 20000 and tries <= 1000 else 0))
         socks.append(s)
     except OSError:
         s.close()

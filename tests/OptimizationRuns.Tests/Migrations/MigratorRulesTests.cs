@@ -100,23 +100,28 @@ public sealed class MigratorRulesTests
 
     // Migration 0014's swap lost a deadlock to a run delete cascading into the table it swapped, and `up` failed
     // where it should have waited. Here a session holds the table the migration wants second and asks for the one
-    // the migration took first while the migration sleeps. PostgreSQL checks for a deadlock once, a second after a
-    // session starts waiting: the other session's check finds none (the migration is not waiting yet), so the
-    // migration's, once it waits too, is the one that ends a statement, and it is the migration's.
-    [Fact]
-    public async Task AMigrationThatLosesADeadlockRunsAgainFromItsFirstStatementAndIsApplied()
+    // the migration took first while the migration sleeps (10 s, on its first attempt only, so that a slow machine
+    // still asks in time). PostgreSQL checks for a deadlock once, a second after a session starts waiting: the other
+    // session's check finds none (the migration is not waiting yet), so the migration's, once it waits too, is the
+    // one that ends a statement, and it is the migration's. Inside a transaction the first attempt's rows are rolled
+    // back with it; outside one they stay, and the script is safe to run again.
+    [Theory]
+    [InlineData(true, 2)]
+    [InlineData(false, 1)]
+    public async Task AMigrationThatLosesADeadlockRunsAgainFromItsFirstStatementAndIsApplied(bool outsideTransaction, int rowsKept)
     {
         await using var database = await ScratchDatabase.CreateAsync();
         await MigratorFor(database, All).UpAsync(CancellationToken.None);
         await using var connection = await database.OpenOwnerAsync();
-        await connection.ExecuteAsync("CREATE TABLE held_first (id int); CREATE TABLE held_second (id int); CREATE TABLE attempts (at timestamptz)");
+        await connection.ExecuteAsync(
+            "CREATE TABLE held_first (id int); CREATE TABLE held_second (id int); CREATE TABLE attempts (at timestamptz); CREATE SEQUENCE attempt_number");
         var migration = Next(
             $"""
-            {Migration.NoTransactionMarker}
+            {(outsideTransaction ? Migration.NoTransactionMarker : "-- in a transaction")}
             INSERT INTO attempts VALUES (now());
             DO $$ BEGIN
                 LOCK TABLE held_first IN ACCESS EXCLUSIVE MODE;
-                PERFORM pg_sleep(3);
+                IF nextval('attempt_number') = 1 THEN PERFORM pg_sleep(10); END IF;
                 LOCK TABLE held_second IN ACCESS EXCLUSIVE MODE;
             END $$;
             """,
@@ -133,7 +138,8 @@ public sealed class MigratorRulesTests
         await otherTransaction.CommitAsync();
 
         Assert.Equal(1, await up.WaitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Equal(2, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM attempts"));
+        Assert.Equal(2, await connection.ExecuteScalarAsync<long>("SELECT last_value FROM attempt_number"));
+        Assert.Equal(rowsKept, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM attempts"));
         Assert.True((await MigratorFor(database, [.. All, migration]).StatusAsync(CancellationToken.None))[^1].Applied);
         Assert.Contains(log.Warnings, line => line.Contains("deadlock", StringComparison.Ordinal) && line.Contains(migration.Name, StringComparison.Ordinal));
     }

@@ -63,7 +63,11 @@ public sealed class IterationInsertRollupTests
             Assert.Equal(await RollupAsync(oneAtATime[i]), await RollupAsync(together[i]));
         }
 
+        // What 0001's triggers gave for these (baseline, best, best iteration, best minibatch, completed, furthest).
         Assert.Equal((0.40m, 0.60m, (int?)1, 0.90m, 4, (int?)4), Summary(await Owner.ReadRunAsync(together[0])));
+        Assert.Equal(((decimal?)null, (decimal?)null, (int?)null, 0.75m, 2, (int?)2), Summary(await Owner.ReadRunAsync(together[1])));
+        Assert.Equal((0.85m, 0.85m, (int?)0, 0.50m, 4, (int?)7), Summary(await Owner.ReadRunAsync(together[2])));
+        Assert.Equal([[1], [], [0]], await Task.WhenAll(together.Select(Owner.BestIterationsAsync)));
     }
 
     // With 0001's row triggers this insert updated the run 41 times: 40 by the roll-up (one per row), one by the best.
