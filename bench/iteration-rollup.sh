@@ -58,24 +58,25 @@ log "database $db: $runs runs measured beside $background with 10 iterations eac
 
 # A run's iterations: a baseline, minibatches, a full evaluation every fifth, scores in [0, 1].
 values="g, CASE WHEN g = 0 THEN 'baseline' WHEN g % 5 = 0 THEN 'full' ELSE 'minibatch' END, ((g * 37 + r.n) % 100) / 100.0"
+# One statement per measured run: a DO block running BODY for each, with run.id, run.project_id and run.n.
+each_run() {
+  printf '%s' "DO \$\$ DECLARE run record; BEGIN
+      FOR run IN SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs WHERE status = 'running' LOOP
+        $1
+      END LOOP; END \$\$;"
+}
+# The iterations FIRST..LAST of one run of the loop.
+run_iterations() {
+  printf '%s' "INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
+        SELECT r.id, r.project_id, $values FROM (SELECT run.id, run.project_id, run.n) r, generate_series($1, $2) g;"
+}
 declare -A shape_sql=(
   [bulk]="INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
           SELECT r.id, r.project_id, $values FROM (SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs WHERE status = 'running') r,
                generate_series(0, $((iterations - 1))) g;"
-  [per_run]="DO \$\$ DECLARE run record; BEGIN
-      FOR run IN SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs WHERE status = 'running' LOOP
-        INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
-        SELECT r.id, r.project_id, $values FROM (SELECT run.id, run.project_id, run.n) r, generate_series(0, $((iterations - 1))) g;
-      END LOOP; END \$\$;"
-  [update]="DO \$\$ DECLARE run record; BEGIN
-      FOR run IN SELECT id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs WHERE status = 'running' LOOP
-        UPDATE optimization_iterations SET score = ((run.n * 7) % 100) / 100.0 WHERE run_id = run.id AND iteration = 0;
-      END LOOP; END \$\$;"
-  [single]="DO \$\$ DECLARE run record; BEGIN
-      FOR run IN SELECT id, project_id, row_number() OVER (ORDER BY id) AS n FROM optimization_runs WHERE status = 'running' LOOP
-        INSERT INTO optimization_iterations (run_id, project_id, iteration, kind, score)
-        SELECT r.id, r.project_id, $values FROM (SELECT run.id, run.project_id, run.n) r, generate_series(1, 1) g;
-      END LOOP; END \$\$;"
+  [per_run]=$(each_run "$(run_iterations 0 $((iterations - 1)))")
+  [single]=$(each_run "$(run_iterations 1 1)")
+  [update]=$(each_run "UPDATE optimization_iterations SET score = ((run.n * 7) % 100) / 100.0 WHERE run_id = run.id AND iteration = 0;")
 )
 declare -A variant_sql=(
   [statement]=""

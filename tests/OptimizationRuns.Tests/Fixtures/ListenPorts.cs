@@ -15,18 +15,18 @@ public static class ListenPorts
     private const int First = 20000;
 
     private static readonly object Gate = new();
-    private static readonly (int Low, int High) Ephemeral = ReadEphemeralRange();
 
-    // Starts at a random place so that test runs in parallel checkouts rarely try the same ports.
-    private static int _next = First + Random.Shared.Next(Math.Max(1, Ephemeral.Low - First));
+    /// <summary>The lowest port of the range the OS takes outgoing connections' source ports from.</summary>
+    public static int EphemeralStart { get; } = ReadEphemeralStart();
 
-    /// <summary>The range the OS takes outgoing connections' source ports from.</summary>
-    public static (int Low, int High) EphemeralRange => Ephemeral;
+    // Starts at a random place so that test runs in parallel checkouts rarely try the same ports. After
+    // EphemeralStart: static initialisers run in the order they are written.
+    private static int _next = First + Random.Shared.Next(Math.Max(1, EphemeralStart - First));
 
     /// <summary>A loopback TCP port that nobody listens on now, outside the ephemeral range, not handed out before.</summary>
     public static int Next()
     {
-        var span = Ephemeral.Low - First;
+        var span = EphemeralStart - First;
         if (span <= 0)
         {
             return BindAny(); // an OS whose ephemeral range starts low: nothing below it to choose from
@@ -45,7 +45,7 @@ public static class ListenPorts
             }
         }
 
-        throw new InvalidOperationException($"no free port in {First}–{Ephemeral.Low - 1}");
+        throw new InvalidOperationException($"no free port in {First}–{EphemeralStart - 1}");
     }
 
     private static bool IsFree(int port)
@@ -69,18 +69,10 @@ public static class ListenPorts
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static (int Low, int High) ReadEphemeralRange()
+    private static int ReadEphemeralStart()
     {
         const string path = "/proc/sys/net/ipv4/ip_local_port_range";
-        if (File.Exists(path))
-        {
-            var parts = File.ReadAllText(path).Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length == 2 && int.TryParse(parts[0], out var low) && int.TryParse(parts[1], out var high))
-            {
-                return (low, high);
-            }
-        }
-
-        return (32768, 60999); // Linux's default
+        var first = File.Exists(path) ? File.ReadAllText(path).Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() : null;
+        return int.TryParse(first, out var low) ? low : 32768; // Linux's default
     }
 }

@@ -12,7 +12,7 @@ public sealed class ListenPortsTests
     [Fact]
     public void PortsForTestProcessesLieBelowTheEphemeralRangeAreFreeAndNeverRepeat()
     {
-        var (low, _) = ListenPorts.EphemeralRange;
+        var low = ListenPorts.EphemeralStart;
         var given = Enumerable.Range(0, 200).Select(_ => ServiceProcess.FreePort()).ToList();
 
         Assert.All(given, port => Assert.InRange(port, 1024, low - 1));
@@ -32,7 +32,7 @@ public sealed class ListenPortsTests
         try
         {
             var probe = ServiceProcess.FreePort();
-            for (var port = probe + 1; held.Count < 5 && port < ListenPorts.EphemeralRange.Low; port++)
+            for (var port = probe + 1; held.Count < 5 && port < ListenPorts.EphemeralStart; port++)
             {
                 var listener = new TcpListener(IPAddress.Loopback, port);
                 try
