@@ -220,9 +220,9 @@ public sealed partial class RunGrain
         _queue.Fail(writes, exception is RunValidationException or RunConflictException ? exception : DatabaseFailures.ToGrainError(exception));
     }
 
-    private Activity? StartActivity(string name)
+    private Activity? StartActivity(string name, ActivityContext parent = default)
     {
-        var activity = RunTelemetry.Source.StartActivity(name);
+        var activity = RunTelemetry.Source.StartActivity(name, ActivityKind.Internal, parent);
         activity?.SetTag(RunTelemetry.ProjectIdTag, _projectId).SetTag(RunTelemetry.RunIdTag, _runId);
         return activity;
     }
