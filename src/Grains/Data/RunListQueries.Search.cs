@@ -206,13 +206,13 @@ public sealed partial class RunListQueries
     /// <summary>
     /// Reads the ranges of one list. Without a search, a range is one statement along the order's index. With one,
     /// whose GIN index row-level security keeps from the statement, the planner's estimate chooses the first look
-    /// (<see cref="FirstLookStatement"/>): for a rare match, the ids <c>search_run_ids()</c> finds along the GIN
-    /// index, in the list's order, read by key a slice at a time (<see cref="KeySlices"/>); for a common one, the
-    /// order's index for a bounded number of runs, which a common match fills, and when it does not (the estimate was
-    /// wrong), the ids after all. More than <see cref="SearchLimit"/> matches: the order's index to the page's end, as
-    /// without a search.
+    /// (<see cref="FirstLookStatement"/>; its verdict is kept a minute, <see cref="SearchVerdicts"/>): for a rare
+    /// match, the ids <c>search_run_ids()</c> finds along the GIN index, in the list's order, read by key a slice at a
+    /// time (<see cref="KeySlices"/>); for a common one, the order's index for a bounded number of runs, which a
+    /// common match fills, and when it does not (the estimate was wrong), the ids after all. More than
+    /// <see cref="SearchLimit"/> matches: the order's index to the page's end, as without a search.
     /// </summary>
-    private sealed class PageReader(ProjectReader scope, Guid projectId, RunListQuery query)
+    private sealed class PageReader(ProjectReader scope, Guid projectId, RunListQuery query, SearchVerdicts verdicts)
     {
         private bool _searched;
         private Guid[]? _searchIds;
@@ -226,10 +226,7 @@ public sealed partial class RunListQueries
 
             if (!_searched)
             {
-                var look = FirstLookStatement(projectId, query, range, take);
-                await using var results = await scope.ReadMultipleAsync(look.Sql, look.Parameters);
-                var matches = await results.ReadSingleAsync<Guid[]?>();
-                var walked = (await results.ReadAsync<RunSnapshot>()).AsList();
+                var (matches, walked) = await FirstLookAsync(range, take);
                 if (matches is null && walked.Count == take)
                 {
                     return walked;
@@ -242,6 +239,26 @@ public sealed partial class RunListQueries
             return _searchIds is null
                 ? await QueryAsync(Statement(projectId, query, range, take))
                 : await ReadByKeyAsync(_searchIds, range, take);
+        }
+
+        // The first look, as the planner's verdict says: one statement, the ids or the walk, when a verdict is kept
+        // (SearchVerdicts); else the verdict and both looks in one command (FirstLookStatement), and the verdict kept.
+        private async Task<(Guid[]? Matches, List<RunSnapshot> Walked)> FirstLookAsync(Range range, int take)
+        {
+            switch (verdicts.IdsFirst(projectId, query, take))
+            {
+                case true:
+                    return (await SearchAsync(), []);
+                case false:
+                    return (null, await QueryAsync(WalkStatement(projectId, query, range, take)));
+            }
+
+            var look = FirstLookStatement(projectId, query, range, take);
+            await using var results = await scope.ReadMultipleAsync(look.Sql, look.Parameters);
+            var matches = await results.ReadSingleAsync<Guid[]?>();
+            var walked = (await results.ReadAsync<RunSnapshot>()).AsList();
+            verdicts.Remember(projectId, query, take, idsFirst: matches is not null);
+            return (matches, walked);
         }
 
         // The page from the ids' slices, each read by key with every filter again: the slices are in the list's

@@ -14,6 +14,8 @@ namespace OptimizationRuns.Grains.Data;
 /// </summary>
 public sealed partial class RunListQueries(NpgsqlDataSource dataSource)
 {
+    private readonly SearchVerdicts _verdicts = new();
+
     /// <summary>Every column a run answer shows, named (not <c>*</c>) so a new column is a decision.</summary>
     public const string Columns = RowMapping.RunColumns;
 
@@ -44,7 +46,7 @@ public sealed partial class RunListQueries(NpgsqlDataSource dataSource)
             { Score: null } when query.Sort != RunSort.CreatedAt => Range.UnscoredAfter,
             _ => Range.After,
         };
-        var reader = new PageReader(scope, projectId, query);
+        var reader = new PageReader(scope, projectId, query, _verdicts);
         var rows = await reader.ReadAsync(range, take);
         if (range == Range.After && query.Sort != RunSort.CreatedAt && rows.Count < take)
         {
