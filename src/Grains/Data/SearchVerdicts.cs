@@ -6,9 +6,10 @@ namespace OptimizationRuns.Grains.Data;
 /// <summary>
 /// The planner's verdicts on searches (read the matching ids first, or walk the order), remembered per project,
 /// search and page size for <see cref="KeptFor"/>. A verdict comes from <c>search_run_estimate()</c>, which plans two
-/// statements: 1.3–1.9 ms of PostgreSQL's time per search on the 10 M-sample database, more than the rest of a rare
-/// search (BENCHMARKS.md, "A search's verdict, remembered"). It changes only when the table's statistics do (an
-/// ANALYZE), and one that is out of date costs time, not the answer: either way of reading finds the same page.
+/// statements of a table with 16 indexes: 1.3–2.3 ms of PostgreSQL's time per search on the 10 M-sample database,
+/// where a whole config search cost it 4.7–5.2 ms (BENCHMARKS.md, "A search's verdict, kept a minute"). It changes
+/// only when the table's statistics do (an ANALYZE), and one that is out of date costs time, not the answer: either
+/// way of reading finds the same page.
 /// </summary>
 public sealed class SearchVerdicts
 {

@@ -109,7 +109,7 @@ public sealed class RunListSearchEstimateTests : IAsyncLifetime
         Assert.True(next.Rows[0].CreatedAt <= last.CreatedAt);
     }
 
-    // The verdict plans two statements (1.3–1.9 ms of PostgreSQL's time per search on the 10 M-sample database), so
+    // The verdict plans two statements (1.3–2.3 ms of PostgreSQL's time per search on the 10 M-sample database), so
     // the silo keeps it a minute: the same search again goes straight to the look the verdict chose, in as many round
     // trips as before. Another page size is another walk, so another verdict.
     [Fact]
