@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.Extensions.Caching.Memory;
 using OptimizationRuns.Grains.Queries;
 
@@ -7,16 +9,16 @@ namespace OptimizationRuns.Grains.Data;
 /// The planner's verdicts on searches (read the matching ids first, or walk the order), remembered per project,
 /// search and page size for <see cref="KeptFor"/>. A verdict comes from <c>search_run_estimate()</c>, which plans two
 /// statements of a table with 16 indexes: 1.3–2.3 ms of PostgreSQL's time per search on the 10 M-sample database,
-/// where a whole config search cost it 4.7–5.2 ms (BENCHMARKS.md, "A search's verdict, kept a minute"). It changes
-/// only when the table's statistics do (an ANALYZE), and one that is out of date costs time, not the answer: either
-/// way of reading finds the same page.
+/// where a whole config search cost it 4.7–5.2 ms (BENCHMARKS.md, "A search's verdict, kept a minute"). It moves
+/// with the table's statistics (an ANALYZE) and, slowly, with its size; one that is out of date costs time, not the
+/// answer: either way of reading finds the same page.
 /// </summary>
 public sealed class SearchVerdicts
 {
     /// <summary>How long a verdict is used before the planner is asked again.</summary>
     public static readonly TimeSpan KeptFor = TimeSpan.FromMinutes(1);
 
-    /// <summary>The most verdicts kept: a bound on memory whatever callers search for.</summary>
+    /// <summary>The most verdicts kept; each key is a hash of fixed size, so this bounds memory whatever callers search for.</summary>
     public const int MaxKept = 10_000;
 
     // Lives as long as the silo's data services; it holds no timer or handle (expired entries go as it is used).
@@ -31,7 +33,13 @@ public sealed class SearchVerdicts
         _verdicts.Set(Key(projectId, query, take), idsFirst,
             new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = KeptFor });
 
-    // What the verdict depends on: the project, the search's criteria and the page size (the walk's length).
-    private static string Key(Guid projectId, RunListQuery query, int take) => string.Join('\u001f',
-        projectId, take, string.Join('\u001e', query.Tags ?? []), query.ConfigJson, query.MetadataJson, query.NameContains);
+    // What the verdict depends on: the project, the search's criteria and the page size (the walk's length). The
+    // criteria as JSON (each value quoted and escaped, so no two searches share an encoding), hashed: a search's text
+    // may be kilobytes.
+    private static string Key(Guid projectId, RunListQuery query, int take)
+    {
+        var criteria = JsonSerializer.SerializeToUtf8Bytes(
+            new object?[] { take, query.Tags, query.ConfigJson, query.MetadataJson, query.NameContains });
+        return projectId.ToString("N") + Convert.ToBase64String(SHA256.HashData(criteria));
+    }
 }

@@ -29,6 +29,7 @@ public sealed partial class RunGrain(
     RunStore runs,
     IngestStore ingest,
     IOptions<RunOptions> options,
+    DistributedContextPropagator propagator,
     ILogger<RunGrain> logger) : Grain, IRunGrain, IRemindable, ILifecycleParticipant<IGrainLifecycle>
 {
     private readonly RunOptions _options = options.Value;
@@ -45,6 +46,7 @@ public sealed partial class RunGrain(
     public void Participate(IGrainLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(RunGrain), GrainLifecycleStage.SetupState, ReadRunAsync);
 
+    // Runs beside the grain storage's read of the live state: it must not touch live.State.
     private async Task ReadRunAsync(CancellationToken cancellationToken)
     {
         _runId = this.GetPrimaryKey(out var projectKey);
@@ -67,17 +69,19 @@ public sealed partial class RunGrain(
     }
 
     /// <summary>
-    /// The span of the call that activates the run. Orleans runs the lifecycle outside any span, but with that call's
-    /// request context, where its trace travels (Orleans' activity propagation): the read is part of the caller's trace.
+    /// The span of the call that activates the run. Orleans runs the lifecycle with no current span (its own
+    /// activation span, when its lifecycle source is listened to, is never made current), but with that call's request
+    /// context, where its trace travels (Orleans' activity propagation, with the propagator Orleans uses): the read is
+    /// part of the caller's trace.
     /// </summary>
-    private static ActivityContext CallerOfActivation()
+    private ActivityContext CallerOfActivation()
     {
-        DistributedContextPropagator.Current.ExtractTraceIdAndState(null, static (_, field, out value, out values) =>
+        propagator.ExtractTraceIdAndState(null, static (_, field, out value, out values) =>
         {
             value = RequestContext.Get(field) as string;
             values = null;
         }, out var traceParent, out var traceState);
-        return ActivityContext.TryParse(traceParent, traceState, out var caller) ? caller : default;
+        return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var caller) ? caller : default;
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)

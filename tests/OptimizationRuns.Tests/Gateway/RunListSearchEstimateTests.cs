@@ -153,6 +153,10 @@ public sealed class RunListSearchEstimateTests : IAsyncLifetime
 
         var listed = await ListCountingStatementsAsync(query, lists: lists);
         Assert.DoesNotContain(listed.Commands, c => c.Contains("search_run_estimate"));
+        // The kept walk, short; the ids after all; their runs by key.
+        Assert.Equal(3, listed.Commands.Count);
+        Assert.DoesNotContain("search_run_ids", listed.Commands[0]);
+        Assert.Contains("search_run_ids", listed.Commands[1]);
         Assert.Equal(5, listed.Rows.Count);
         await AssertListedAsPlainAsync(query, expected: 5);
     }
