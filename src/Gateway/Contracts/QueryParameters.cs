@@ -282,7 +282,7 @@ public sealed class QueryParameters
     /// </summary>
     public string? IterationParams(string? text) => JsonObject(text, "params", """{"predictors":{"0":{"instruction":2}}}""");
 
-    /// <summary>A containment filter's JSON object, normalised; null when not given or, with the error recorded, invalid.</summary>
+    /// <summary>A containment filter's JSON object, as its own text; null when not given or, with the error recorded, invalid.</summary>
     private string? JsonObject(string? text, string field, string example)
     {
         if (string.IsNullOrEmpty(text))
@@ -301,7 +301,7 @@ public sealed class QueryParameters
             using var document = JsonDocument.Parse(text);
             if (document.RootElement.ValueKind == JsonValueKind.Object)
             {
-                // Normalised, so the database receives exactly the JSON that was checked.
+                // The object's own text (not re-serialised: whitespace inside stays), so the database receives exactly the JSON that was checked.
                 return document.RootElement.GetRawText();
             }
         }
