@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -203,28 +201,13 @@ public sealed class RunListSearchEstimateTests : IAsyncLifetime
         Assert.Equal(plain, listed);
     }
 
-    /// <summary>The list's rows and the text of each command it sent (Npgsql's spans under a trace of this call's own).</summary>
+    /// <summary>The list's rows and the text of each command it sent.</summary>
     private async Task<(List<RunSnapshot> Rows, List<string> Commands)> ListCountingStatementsAsync(
         RunListQuery query, int take = 21, RunListQueries? lists = null)
     {
-        using var trace = new Activity("list-round-trips").SetIdFormat(ActivityIdFormat.W3C).Start();
-        var commands = new ConcurrentQueue<string>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == "Npgsql",
-            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
-                options.Parent.TraceId == trace.TraceId ? ActivitySamplingResult.AllData : ActivitySamplingResult.None,
-            ActivityStopped = span =>
-            {
-                if (span.TraceId == trace.TraceId && (span.GetTagItem("db.query.text") ?? span.GetTagItem("db.statement")) is string text)
-                {
-                    commands.Enqueue(text);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-        var rows = await (lists ?? new RunListQueries(_dataSource!)).ListAsync(_project, query, take, CancellationToken.None);
-        return (rows, [.. commands]);
+        var (rows, commands) = await DatabaseCommands.OfAsync(
+            () => (lists ?? new RunListQueries(_dataSource!)).ListAsync(_project, query, take, CancellationToken.None));
+        return (rows, commands.Select(c => c.Text).ToList());
     }
 
     public async Task InitializeAsync()

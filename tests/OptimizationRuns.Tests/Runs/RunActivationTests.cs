@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using OptimizationRuns.Grains.Telemetry;
 using OptimizationRuns.Tests.Fixtures;
 using Xunit;
 
@@ -30,7 +27,7 @@ public sealed class RunActivationTests(ClusterFixture fixture)
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var runId = await TestDatabase.CreateRunAsync(projectId);
-            var (run, commands) = await WithCommandsAsync(() => RunScenario.Grain(fixture.Client, projectId, runId).GetAsync());
+            var (run, commands) = await DatabaseCommands.OfAsync(() => RunScenario.Grain(fixture.Client, projectId, runId).GetAsync());
 
             Assert.Equal(runId, run?.Id);
             var state = Assert.Single(commands, c => c.Text.Contains("OrleansStorage", StringComparison.Ordinal));
@@ -44,32 +41,5 @@ public sealed class RunActivationTests(ClusterFixture fixture)
         }
 
         Assert.Fail("five activations read the run row and the live state one after the other:\n" + string.Join("\n", seen));
-    }
-
-    private sealed record Command(string Text, DateTime Start, DateTime End);
-
-    /// <summary>What <paramref name="call"/> returns, and the database commands sent under its trace (Npgsql's spans).</summary>
-    private static async Task<(T Result, List<Command> Commands)> WithCommandsAsync<T>(Func<Task<T>> call)
-    {
-        using var trace = new Activity("run-activation").SetIdFormat(ActivityIdFormat.W3C).Start();
-        var commands = new ConcurrentQueue<Command>();
-        using var listener = new ActivityListener
-        {
-            // Orleans' spans and ours too: the activation's commands are their children, under the call's trace.
-            ShouldListenTo = source => source.Name is "Npgsql" or RunTelemetry.SourceName
-                || source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal),
-            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
-                options.Parent.TraceId == trace.TraceId ? ActivitySamplingResult.AllData : ActivitySamplingResult.None,
-            ActivityStopped = span =>
-            {
-                if (span.TraceId == trace.TraceId && (span.GetTagItem("db.query.text") ?? span.GetTagItem("db.statement")) is string text)
-                {
-                    commands.Enqueue(new Command(text, span.StartTimeUtc, span.StartTimeUtc + span.Duration));
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-        var result = await call();
-        return (result, [.. commands]);
     }
 }
