@@ -53,6 +53,8 @@ public static class SiloHosting
         });
         silo.Services.AddOptimizationRunsData(connectionString);
         silo.Services.Configure<RunOptions>(configuration.GetSection("Runs"));
+        silo.Services.AddSingleton<RunProgressWriter>();
+        silo.Services.AddHostedService(sp => sp.GetRequiredService<RunProgressWriter>());
         silo.Services.Configure<SlowQueryLogOptions>(configuration.GetSection(SlowQueryLogOptions.Section));
         // How long an idle grain (a finished or stalled run, a query grain) stays in memory: GrainCollection:CollectionAge
         // (Orleans' default 15 min) and :CollectionQuantum (1 min), how often the silo looks.

@@ -32,6 +32,7 @@ public static class DataServices
         services.AddSingleton<HealthStore>();
         services.AddSingleton<RunStore>();
         services.AddSingleton<IngestStore>();
+        services.AddSingleton<ProgressStore>();
         services.AddSingleton<ProjectStore>();
         services.AddSingleton<RunListQueries>();
         services.AddSingleton<IterationQueries>();

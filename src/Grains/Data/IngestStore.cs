@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 using OptimizationRuns.Grains.Runs;
+using static OptimizationRuns.Grains.Data.BatchParameters;
 
 namespace OptimizationRuns.Grains.Data;
 
@@ -10,8 +11,9 @@ namespace OptimizationRuns.Grains.Data;
 /// transaction, under the run's project, sent as one batch (one round trip, then the commit).
 /// Samples go in one INSERT from typed arrays: COPY FROM cannot target a table under row-level
 /// security, and a staging table would cost a truncation per commit. The grain has already removed
-/// duplicates, so no ON CONFLICT is paid per row. The grain is the run row's only writer: every change of the row
-/// (patches, progress, status, totals) is written here, in the grain's order.
+/// duplicates, so no ON CONFLICT is paid per row. Every change of the run row (patches, progress, status, totals)
+/// is written here, in the grain's order; only the live progress the grain accepts between commits is also written
+/// by the silo's progress writer (<see cref="ProgressStore"/>), never over a newer commit.
 /// </summary>
 public sealed class IngestStore(NpgsqlDataSource dataSource)
 {
@@ -215,25 +217,4 @@ public sealed class IngestStore(NpgsqlDataSource dataSource)
             Array(totals.Select(t => t.Value.CostUsd).ToArray(), NpgsqlDbType.Numeric),
             Array(totals.Select(t => t.Value.AvgLatencyMs).ToArray(), NpgsqlDbType.Double));
     }
-
-    private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        command.Parameters.AddRange(parameters);
-        return command;
-    }
-
-    private static NpgsqlParameter Value<T>(T value) => new NpgsqlParameter<T> { TypedValue = value };
-
-    private static NpgsqlParameter Text(string? value) =>
-        new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
-
-    private static NpgsqlParameter Json(string? value) =>
-        new() { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = (object?)value ?? DBNull.Value };
-
-    private static NpgsqlParameter Nullable<T>(T? value, NpgsqlDbType type) where T : struct =>
-        new() { NpgsqlDbType = type, Value = value.HasValue ? value.Value : DBNull.Value };
-
-    private static NpgsqlParameter Array<T>(T[] values, NpgsqlDbType elementType) =>
-        new() { NpgsqlDbType = NpgsqlDbType.Array | elementType, Value = values };
 }

@@ -95,9 +95,7 @@ public sealed partial class RunGrain
     {
         _stallTimer?.Dispose();
         _checkpointTimer?.Dispose();
-        _progressTimer?.Dispose();
-        _stallTimer = _checkpointTimer = _progressTimer = null;
-        _progressWriteDue = false;
+        _stallTimer = _checkpointTimer = null;
         if (await this.GetReminder(StallReminder) is { } reminder)
         {
             await this.UnregisterReminder(reminder);
@@ -175,7 +173,7 @@ public sealed partial class RunGrain
         try
         {
             if (_run is not { } run || _heartbeatAt is not { } beat
-                || (Latest(live.State.LastHeartbeatAt, run.LastHeartbeatAt) is { } durable && beat - durable <= tolerance))
+                || (Latest(Latest(live.State.LastHeartbeatAt, run.LastHeartbeatAt), _offeredHeartbeatAt) is { } durable && beat - durable <= tolerance))
             {
                 return;
             }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using OptimizationRuns.Grains.Data;
 using OptimizationRuns.Grains.Telemetry;
 
 namespace OptimizationRuns.Grains.Runs;
@@ -8,19 +9,19 @@ namespace OptimizationRuns.Grains.Runs;
 // A progress report is not a sample: it carries no result of record, each one supersedes the last, and workers send
 // it again and again (8 workers a second per run is ordinary). So an acknowledged progress report is live at once
 // (reads and watchers see it) but durable only with the next commit of the run, or at most ProgressWritePeriod
-// later: one row write per period per run, however many reports arrive. A silo that dies (kill -9) loses at most
-// the last period's phase, message and current iteration of its runs, and the workers' next report restores them.
-// A graceful deactivation writes them first. What must not be lost stays durable before its answer: a report that
-// changes the status (the first heartbeat of a pending run, a stalled run's resumption) waits for its commit, as
-// samples, iterations and transitions do.
+// later, when the silo's RunProgressWriter writes the latest progress of all its runs in one transaction. A silo that
+// dies (kill -9) loses at most the last period's phase, message and current iteration of its runs, and the workers'
+// next report restores them. A graceful deactivation commits them first. What must not be lost stays durable before
+// its answer: a report that changes the status (the first heartbeat of a pending run, a stalled run's resumption)
+// waits for its commit, as samples, iterations and transitions do.
 public sealed partial class RunGrain
 {
-    // Accepted but not yet committed; merged into every commit. Versioned, so a report accepted while a commit is
-    // under way stays unsaved until a later commit carries it.
+    // Accepted but not yet committed by the run itself; merged into every commit. Versioned, so a report accepted
+    // while a commit is under way stays unsaved until a later commit carries it.
     private RunProgress? _unsavedProgress;
     private long _progressVersion;
-    private IGrainTimer? _progressTimer;
-    private bool _progressWriteDue;
+    // The heartbeat of the last progress offered to the silo's writer: in the row within a period, so no checkpoint.
+    private DateTimeOffset? _offeredHeartbeatAt;
 
     /// <inheritdoc />
     public async Task<RunSnapshot> ReportProgressAsync(RunProgress progress, CancellationToken cancellationToken = default)
@@ -39,7 +40,7 @@ public sealed partial class RunGrain
         {
             _unsavedProgress = RunLedger.Merge(_unsavedProgress, progress);
             _progressVersion++;
-            ScheduleProgressWrite();
+            OfferProgress();
         }
 
         var run = Snapshot();
@@ -60,40 +61,33 @@ public sealed partial class RunGrain
         || (progress.TotalIterations is { } total && total != run.TotalIterations);
 
     // A commit carried the progress of version <paramref name="version"/>: unless more arrived since, nothing is unsaved.
+    // If more did, the commit may have stored an older heartbeat than the writer holds for it: offer it again, newer.
     private void ProgressCommitted(long version)
     {
         if (_progressVersion == version)
         {
             _unsavedProgress = null;
         }
+        else
+        {
+            OfferProgress();
+        }
     }
 
-    // One write per period at most: the timer is armed by the first unsaved report after a write, never re-armed early.
-    private void ScheduleProgressWrite()
+    private void OfferProgress()
     {
-        if (_progressWriteDue)
+        if (_unsavedProgress is null || _heartbeatAt is not { } beat)
         {
             return;
         }
 
-        _progressWriteDue = true;
-        _progressTimer ??= this.RegisterGrainTimer(static (grain, _) => grain.OnProgressTimerAsync(), this, new GrainTimerCreationOptions
-        {
-            DueTime = Timeout.InfiniteTimeSpan,
-            Period = Timeout.InfiniteTimeSpan,
-            Interleave = true,
-        });
-        _progressTimer.Change(_options.ProgressWritePeriod, Timeout.InfiniteTimeSpan);
+        var run = Snapshot();
+        progressWriter.Offer(new RunProgressRow(_projectId, _runId, run.Phase, run.Message, run.CurrentIteration, run.TotalIterations, beat));
+        _offeredHeartbeatAt = beat;
     }
 
-    private Task OnProgressTimerAsync()
-    {
-        _progressWriteDue = false;
-        return TryWriteUnsavedProgressAsync();
-    }
-
-    // Timers and deactivation have no caller to answer: a failure is logged; the progress stays unsaved, and the
-    // next report or commit tries again (after a deactivation, the workers' next reports bring it back).
+    // Deactivation has no caller to answer: a failure is logged (the writer may still hold the progress, and after a
+    // deactivation the workers' next reports bring it back).
     private async Task TryWriteUnsavedProgressAsync()
     {
         try
@@ -123,7 +117,6 @@ public sealed partial class RunGrain
             }
         }
 
-        RunTelemetry.ProgressWrites.Add(1);
         await WriteAsync(new RunWrite());
     }
 }

@@ -11,8 +11,10 @@ namespace OptimizationRuns.Grains.Runs;
 /// One optimization run: live state in memory, durable rows in PostgreSQL. Keyed by the run id with the
 /// project id as key extension, so every statement it runs is scoped to that project. The grain is the only writer
 /// of its run's rows: every change (patch, progress, stall, iterations, samples) is a write in one ordered queue,
-/// committed in groups (RunGrain.Ingest.cs); progress is coalesced in memory and written with the next commit or after a
-/// short period (RunGrain.Progress.cs); the live side (events, stalls, checkpoints) is RunGrain.Live.cs.
+/// committed in groups (RunGrain.Ingest.cs); progress is coalesced in memory and written with the next commit or, within
+/// a short period, handed to the silo's <see cref="RunProgressWriter"/>, which writes the progress of many runs in one
+/// transaction and never over a newer commit (RunGrain.Progress.cs); the live side (events, stalls, checkpoints) is
+/// RunGrain.Live.cs.
 /// </summary>
 /// <remarks>
 /// Reentrant: while one call waits for its group commit, others may add to the next one. Between awaits the grain
@@ -28,6 +30,7 @@ public sealed partial class RunGrain(
     [PersistentState("live", StorageNames.Runs)] IPersistentState<RunLiveState> live,
     RunStore runs,
     IngestStore ingest,
+    RunProgressWriter progressWriter,
     IOptions<RunOptions> options,
     DistributedContextPropagator propagator,
     ILogger<RunGrain> logger) : Grain, IRunGrain, IRemindable, ILifecycleParticipant<IGrainLifecycle>

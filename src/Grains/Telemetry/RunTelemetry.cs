@@ -55,7 +55,7 @@ public static class RunTelemetry
         Meter.CreateCounter<long>("optruns.progress.reports", "{report}", "Progress reports and heartbeats accepted");
 
     public static readonly Counter<long> ProgressWrites =
-        Meter.CreateCounter<long>("optruns.progress.writes", "{commit}", "Commits made only to store coalesced progress");
+        Meter.CreateCounter<long>("optruns.progress.writes", "{row}", "Run rows written only to store coalesced progress (many runs a transaction)");
 
     public const string ProjectIdTag = "optruns.project_id";
     public const string RunIdTag = "optruns.run_id";
@@ -66,4 +66,5 @@ public static class RunTelemetry
     public const string CommitSamplesTag = "optruns.commit.samples";
     public const string CommitWritesTag = "optruns.commit.writes";
     public const string CommitWaitTag = "optruns.commit.wait_ms";
+    public const string ProgressRowsTag = "optruns.progress.rows";
 }
