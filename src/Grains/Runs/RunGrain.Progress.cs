@@ -40,12 +40,13 @@ public sealed partial class RunGrain
         {
             _unsavedProgress = RunLedger.Merge(_unsavedProgress, progress);
             _progressVersion++;
-            OfferProgress();
         }
 
         var run = Snapshot();
         if (changes)
         {
+            // Only what a commit did not carry (a status-changing report's commit leaves nothing unsaved).
+            OfferProgress(run);
             // A report that changes nothing (a bare heartbeat, a repeat) is no news: watchers, and the dashboard pages
             // that re-render on every progress event, are not woken 8 times a second by a run's workers saying "alive".
             _events.Publish(RunEventKind.Progress, new ProgressEvent(run.Phase, run.CurrentIteration, run.TotalIterations, run.Message));
@@ -70,18 +71,18 @@ public sealed partial class RunGrain
         }
         else
         {
-            OfferProgress();
+            OfferProgress(Snapshot());
         }
     }
 
-    private void OfferProgress()
+    // The run as the grain shows it: its committed row with the unsaved progress merged.
+    private void OfferProgress(RunSnapshot run)
     {
         if (_unsavedProgress is null || _heartbeatAt is not { } beat)
         {
             return;
         }
 
-        var run = Snapshot();
         progressWriter.Offer(new RunProgressRow(_projectId, _runId, run.Phase, run.Message, run.CurrentIteration, run.TotalIterations, beat));
         _offeredHeartbeatAt = beat;
     }
